@@ -1,0 +1,118 @@
+"""``SessionRequested``: a client asks CTS to write tests for one component."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+
+from cts_contracts import naming
+from cts_contracts.enums import Expect
+from cts_contracts.envelope import CloudEvent, Contract, Scoped
+from cts_contracts.fields import ModuleName, RelativePath, ShortText, Text
+
+SESSION_REQUESTED_TYPE: Final = "dev.cts.session.requested.v1"
+
+ComponentType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+
+
+def _check_ref(value: str) -> str:
+    if value.startswith("-") or ".." in value or value.endswith((".lock", "/", ".")):
+        raise ValueError(f"not a usable git ref name: {value!r}")
+    return value
+
+
+GitRef = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,200}$"), AfterValidator(_check_ref)
+]
+
+
+class SimilarComponent(Contract):
+    module_name: ModuleName
+    design_file: RelativePath | None = None
+    test_file: RelativePath | None = None
+
+
+class Component(Contract):
+    """The component under test. Paths default from ``module_name`` (Phoenix conventions)."""
+
+    name: ShortText = Field(
+        description="Human name, e.g. UserRepository; defaults to the last alias"
+    )
+    module_name: ModuleName
+    type: ComponentType = Field(description="Selects rules, e.g. repository, context, schema")
+    description: Text | None = None
+    source_file: RelativePath
+    design_file: RelativePath
+    parent_design_file: RelativePath | None = None
+    test_file: RelativePath
+    fixture_file: RelativePath
+    fixture_module: ModuleName
+    similar_components: list[SimilarComponent] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_from_module_name(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict) or not isinstance(raw.get("module_name"), str):
+            return raw
+        module = raw["module_name"]
+        defaults = {
+            "name": module.rsplit(".", 1)[-1],
+            "source_file": naming.source_file(module),
+            "design_file": naming.design_file(module),
+            "parent_design_file": naming.parent_design_file(module),
+            "test_file": naming.test_file(module),
+            "fixture_file": naming.fixture_file(module),
+            "fixture_module": naming.fixture_module(module),
+        }
+        return {**defaults, **{k: v for k, v in raw.items() if v is not None}}
+
+
+class Repository(Contract):
+    url: str = Field(
+        min_length=1, max_length=2000, description="git URL (https, ssh, file when allowed)"
+    )
+    base_ref: GitRef = "main"
+    push: bool = False
+
+    @model_validator(mode="after")
+    def _no_option_or_transport_injection(self) -> Repository:
+        if self.url.startswith("-"):
+            raise ValueError("repository.url must not start with '-'")
+        if "::" in self.url.split("/", 1)[0]:
+            raise ValueError("repository.url must not use a '<transport>::' remote helper")
+        if any(ch in self.url for ch in "\x00\n\r"):
+            raise ValueError("repository.url must not contain control characters")
+        return self
+
+
+class SessionOptions(Contract):
+    expect: Expect = Expect.RED
+    max_fix_attempts: int = Field(default=3, ge=0, le=10)
+    model: ShortText | None = None
+    test_command: list[ShortText] | None = Field(
+        default=None, min_length=1, max_length=20, description="argv, never a shell string"
+    )
+    labels: dict[ShortText, ShortText] = Field(default_factory=dict, max_length=20)
+
+
+class SessionRequestedData(Scoped):
+    request_id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The client's idempotency key: the same key is the same session",
+    )
+    session_type: Literal["component_test"] = "component_test"
+    component: Component
+    repository: Repository
+    options: SessionOptions = Field(default_factory=SessionOptions)
+
+    @property
+    def session_id(self) -> str:
+        return naming.session_id_for(self.account_id, self.project_id, self.request_id)
+
+
+class SessionRequested(CloudEvent):
+    type: Literal["dev.cts.session.requested.v1"] = SESSION_REQUESTED_TYPE
+    data: SessionRequestedData

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# The local stack without Docker: Apache Kafka (KRaft, single node) from Maven Central jars,
+# and FerretDB (MongoDB wire protocol, SQLite backend) built with `go install`.
+#
+#   stack.sh install   fetch jars and build FerretDB into .cache/ (once; later runs reuse it)
+#   stack.sh up        install if needed, start both, wait until they answer
+#   stack.sh down      stop exactly the processes this script started (pid files)
+#   stack.sh status    exit 0 when both run and answer
+#
+# Settings (environment): CTS_KAFKA_PORT (9092), CTS_KAFKA_CONTROLLER_PORT (9093),
+# CTS_MONGO_PORT (27017), CTS_STACK_DIR (.cache/stack), CTS_STACK_TIMEOUT seconds (90).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cache="${CTS_CACHE_DIR:-$repo/.cache}"
+stack_dir="${CTS_STACK_DIR:-$cache/stack}"
+kafka_port="${CTS_KAFKA_PORT:-9092}"
+controller_port="${CTS_KAFKA_CONTROLLER_PORT:-9093}"
+mongo_port="${CTS_MONGO_PORT:-27017}"
+timeout_s="${CTS_STACK_TIMEOUT:-90}"
+kafka_lib="$cache/kafka/lib"
+ferretdb_bin="$cache/bin/ferretdb"
+python="${CTS_PYTHON:-$repo/.venv/bin/python}"
+
+say() { printf '[stack] %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 is required: $2"
+}
+
+install_kafka() {
+  if [ -f "$kafka_lib/.complete" ]; then return; fi
+  need java "install Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless)"
+  need mvn "install Maven (Debian: apt-get install maven)"
+  say "fetching the Apache Kafka broker jars with Maven (first run only, ~1 min)..."
+  rm -rf "$kafka_lib"
+  mvn -B -q -f "$here/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$kafka_lib" -DincludeScope=runtime >&2
+  touch "$kafka_lib/.complete"
+  say "kafka jars ready: $(find "$kafka_lib" -name '*.jar' | wc -l) jars in $kafka_lib"
+}
+
+install_ferretdb() {
+  if [ -x "$ferretdb_bin" ]; then return; fi
+  need go "install Go 1.22 or newer"
+  say "building FerretDB v1.24.2 with go install (first run only, 1-3 min)..."
+  mkdir -p "$cache/bin"
+  # deploy/local/ferretdb is a tiny module around FerretDB's embeddable package, pinned in its
+  # go.mod/go.sum: a bare `go install .../cmd/ferretdb@v1.24.2` fails here (see main.go).
+  (cd "$here/ferretdb" && GOTOOLCHAIN=local go build -o "$ferretdb_bin.tmp" . \
+    && mv "$ferretdb_bin.tmp" "$ferretdb_bin") >&2
+  say "ferretdb ready: $ferretdb_bin"
+}
+
+alive() { # pidfile
+  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+start_kafka() {
+  local dir="$stack_dir/kafka" pidfile="$stack_dir/kafka.pid"
+  if alive "$pidfile"; then say "kafka already running (pid $(cat "$pidfile"))"; return; fi
+  mkdir -p "$dir/data"
+  cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$controller_port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=6
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+message.max.bytes=8388608
+EOF
+  local java_opts=(-Xms256m -Xmx512m -XX:+UseG1GC
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=info
+    -Dorg.slf4j.simpleLogger.showDateTime=true
+    -Dorg.slf4j.simpleLogger.log.kafka=warn
+    -Dorg.slf4j.simpleLogger.log.org.apache.kafka=warn
+    -Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info
+    -Dlog4j2.level=warn)
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    say "formatting kafka storage in $dir/data"
+    java -cp "$kafka_lib/*" "${java_opts[@]}" kafka.tools.StorageTool format --standalone \
+      -t "$(java -cp "$kafka_lib/*" kafka.tools.StorageTool random-uuid 2>/dev/null)" \
+      -c "$dir/server.properties" >>"$stack_dir/kafka.log" 2>&1 || {
+      tail -20 "$stack_dir/kafka.log" >&2; die "formatting kafka storage failed"; }
+  fi
+  say "starting kafka on 127.0.0.1:$kafka_port (log: $stack_dir/kafka.log)"
+  setsid java -cp "$kafka_lib/*" "${java_opts[@]}" kafka.Kafka "$dir/server.properties" \
+    >>"$stack_dir/kafka.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+
+start_ferretdb() {
+  local dir="$stack_dir/ferretdb" pidfile="$stack_dir/ferretdb.pid"
+  if alive "$pidfile"; then say "ferretdb already running (pid $(cat "$pidfile"))"; return; fi
+  mkdir -p "$dir/sqlite"
+  say "starting ferretdb on 127.0.0.1:$mongo_port (log: $stack_dir/ferretdb.log)"
+  setsid "$ferretdb_bin" -sqlite-url="file:$dir/sqlite/" -listen-addr="127.0.0.1:$mongo_port" \
+    -log-level=warn \
+    >>"$stack_dir/ferretdb.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+
+probe() { # exit 0 when both servers answer a real request
+  [ -x "$python" ] || die "no Python environment at $python: run 'make setup' first"
+  "$python" "$here/probe.py" --kafka "127.0.0.1:$kafka_port" \
+    --mongo "mongodb://127.0.0.1:$mongo_port/" "$@"
+}
+
+stop_one() { # name
+  local pidfile="$stack_dir/$1.pid"
+  if ! alive "$pidfile"; then rm -f "$pidfile"; say "$1 not running"; return; fi
+  local pid; pid="$(cat "$pidfile")"
+  say "stopping $1 (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then say "$1 did not stop in 30 s; killing"; kill -KILL "$pid" || true; fi
+  rm -f "$pidfile"
+}
+
+cmd_up() {
+  local t0=$SECONDS
+  mkdir -p "$stack_dir"
+  install_kafka
+  install_ferretdb
+  start_kafka
+  start_ferretdb
+  say "waiting up to ${timeout_s}s for kafka metadata and mongo ping..."
+  if ! probe --wait "$timeout_s"; then
+    for name in kafka ferretdb; do
+      say "---- last lines of $stack_dir/$name.log"; tail -n 25 "$stack_dir/$name.log" >&2 || true
+    done
+    die "the local stack did not come up in ${timeout_s}s (see the logs above)"
+  fi
+  say "up in $((SECONDS - t0))s: CTS_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$kafka_port CTS_MONGODB_URI=mongodb://127.0.0.1:$mongo_port/"
+}
+
+cmd_status() {
+  local ok=0
+  for name in kafka ferretdb; do
+    if alive "$stack_dir/$name.pid"; then say "$name: running (pid $(cat "$stack_dir/$name.pid"))"
+    else say "$name: not running"; ok=1; fi
+  done
+  [ $ok -eq 0 ] && probe --wait 0 || ok=1
+  return $ok
+}
+
+case "${1:-}" in
+  install) install_kafka; install_ferretdb ;;
+  up) cmd_up ;;
+  down) stop_one kafka; stop_one ferretdb ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 install|up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""CTS client library and the cts command line."""

@@ -1,0 +1,1 @@
+"""CTS domain: sessions, interactions and the pure workflow decision."""

@@ -1,0 +1,1 @@
+"""CTS service runtime: settings, Kafka broker factory, logging, message guard, executors."""

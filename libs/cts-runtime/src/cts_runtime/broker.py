@@ -1,0 +1,64 @@
+"""The one place a ``KafkaBroker`` and consumer settings are made."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from faststream.middlewares import AckPolicy
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+
+from cts_runtime.settings import KafkaSettings, ServiceSettings
+
+
+def _security(settings: KafkaSettings) -> BaseSecurity | None:
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
+    use_ssl = protocol.endswith("SSL")
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    username = settings.kafka_sasl_username or ""
+    password = (
+        settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+    )
+    kinds = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+    sasl = kinds[settings.kafka_sasl_mechanism]
+    return sasl(
+        username=username,
+        password=password,
+        ssl_context=context if use_ssl else None,
+        use_ssl=use_ssl,
+    )
+
+
+def make_broker(settings: KafkaSettings, *, client_id: str, **kwargs: Any) -> KafkaBroker:
+    """A broker whose producer is idempotent (acks=all): a result is never half-written."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        security=_security(settings),
+        enable_idempotence=True,
+        max_request_size=8 * 1024 * 1024,
+        **kwargs,
+    )
+
+
+def consumer_options(settings: ServiceSettings, *, group: str) -> dict[str, Any]:
+    """Consumer settings for steps that may run for ``step_deadline_s``.
+
+    aiokafka polls nothing while a handler runs, so ``max_poll_interval_ms`` must exceed the
+    longest step or the member is evicted mid-step and the message runs twice elsewhere.
+    The offset is committed after the handler (at-least-once); handlers are idempotent.
+    """
+    return {
+        "group_id": f"{settings.group_prefix}-{group}",
+        "auto_offset_reset": "earliest",
+        "max_poll_interval_ms": (settings.step_deadline_s + 300) * 1000,
+        "session_timeout_ms": 30_000,
+        "heartbeat_interval_ms": 3_000,
+        "max_poll_records": 1,
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+    }

@@ -1,0 +1,1 @@
+"""CTS MongoDB repositories (PyMongo async): sessions, artifacts, outbox."""

@@ -1,0 +1,1 @@
+"""CTS test support: the scripted Messages-API server and local stack helpers."""

@@ -1,0 +1,1 @@
+"""CTS agent-runner: Claude tool-use agent for test generation and fixes."""

@@ -1,0 +1,1 @@
+"""CTS git-committer: clones, branches and commits session work."""

@@ -1,0 +1,1 @@
+"""CTS orchestrator: drives sessions through their steps."""

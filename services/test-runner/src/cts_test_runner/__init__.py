@@ -1,0 +1,1 @@
+"""CTS test-runner: runs generated tests and reports structured results."""

@@ -1,0 +1,62 @@
+"""Shared fixtures: the real local stack (session-scoped) and a private namespace per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cts_runtime.topics_admin import ensure_topics
+from cts_testing.stack import Endpoints, local_stack
+from pymongo import AsyncMongoClient
+
+TIERS = ("unit", "integration", "e2e", "reliability")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The folder is the tier: tests/unit/... is marked ``unit`` and so on."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for tier in TIERS:
+            if tier in parts:
+                item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Endpoints]:
+    with local_stack() as endpoints:
+        yield endpoints
+
+
+@pytest.fixture
+def namespace() -> str:
+    """Unique per test: database names, topic prefixes and consumer groups derive from it."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def mongo_client(stack: Endpoints) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        stack.mongodb_uri, serverSelectionTimeoutMS=5000, tz_aware=True
+    )
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def mongo_db(
+    mongo_client: AsyncMongoClient[dict[str, Any]], namespace: str
+) -> AsyncIterator[Any]:
+    db = mongo_client[f"cts_{namespace}"]
+    yield db
+    await mongo_client.drop_database(db.name)
+
+
+@pytest.fixture
+async def topic_prefix(stack: Endpoints, namespace: str) -> str:
+    """A private copy of every CTS topic for this test."""
+    prefix = f"{namespace}."
+    await ensure_topics(stack.kafka_bootstrap_servers, prefix=prefix, partitions=6)
+    return prefix
