@@ -12,7 +12,7 @@ from cts_contracts import ResultStatus, StepCompleted, StepCompletedData, StepDa
 from cts_contracts.step_requested import StepRequestedData
 from cts_contracts.topics import STEP_COMPLETED, topic
 from faststream.kafka import KafkaBroker
-from faststream.kafka.message import KafkaMessage
+from faststream.kafka.annotations import KafkaMessage
 
 from cts_runtime.broker import consumer_options
 from cts_runtime.decoding import decode, raw_body
