@@ -45,6 +45,11 @@ class StepOutcome:
         return cls(ResultStatus.TRANSIENT, summary, message or summary)
 
 
+class NoAnswer(Exception):
+    """Raised by a runner when another instance owns this interaction (a redelivery while the
+    first run is still alive): the harness publishes nothing and acknowledges the message."""
+
+
 StepRunner = Callable[[StepRequestedData], Awaitable[StepOutcome]]
 
 
@@ -81,6 +86,8 @@ async def execute(
         return StepOutcome.transient("the step's deadline passed before it started")
     try:
         return await asyncio.wait_for(runner(command), timeout=remaining)
+    except NoAnswer:
+        raise
     except TimeoutError:
         return StepOutcome.transient(f"the step exceeded its deadline ({remaining:.0f}s)")
     except Exception as exc:
@@ -114,7 +121,11 @@ def register_executor(
             ):
                 started_at = datetime.now(UTC)
                 log.info("step started", attempt=command.attempt)
-                outcome = await execute(command, runner, deadline_s=settings.step_deadline_s)
+                try:
+                    outcome = await execute(command, runner, deadline_s=settings.step_deadline_s)
+                except NoAnswer as skip:
+                    log.info("not answering: another instance owns this interaction", why=str(skip))
+                    return
                 event = completion(
                     command, outcome, executor=settings.instance_id, started_at=started_at
                 )
