@@ -8,6 +8,7 @@ from collections import Counter
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
 from cts_testing.stack import Endpoints
 
 MESSAGES = 1000

@@ -65,3 +65,8 @@ def session_id_for(account_id: str, project_id: str, request_id: str) -> str:
     """Deterministic session id: a re-published request is the same session, and a client
     knows the id to follow before the orchestrator has seen the request."""
     return str(uuid.uuid5(SESSION_NAMESPACE, f"{account_id}/{project_id}/{request_id}"))
+
+
+def workspace_relpath(account_id: str, project_id: str, session_id: str) -> str:
+    """Where executors find a session's working copy, relative to ``CTS_WORKSPACE_ROOT``."""
+    return f"{account_id}/{project_id}/{session_id}"

@@ -13,6 +13,8 @@ from cts_contracts.fields import ModuleName, RelativePath, ShortText, Text
 
 SESSION_REQUESTED_TYPE: Final = "dev.cts.session.requested.v1"
 
+LabelKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,63}$")]
+"""No '.' or '$': label keys become document keys, which MongoDB-compatible stores restrict."""
 ComponentType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
 
 
@@ -93,7 +95,7 @@ class SessionOptions(Contract):
     test_command: list[ShortText] | None = Field(
         default=None, min_length=1, max_length=20, description="argv, never a shell string"
     )
-    labels: dict[ShortText, ShortText] = Field(default_factory=dict, max_length=20)
+    labels: dict[LabelKey, ShortText] = Field(default_factory=dict, max_length=20)
 
 
 class SessionRequestedData(Scoped):

@@ -3,6 +3,8 @@ dead-lettered, and the consumer carries on."""
 
 from __future__ import annotations
 
+from faststream import FastStream
+
 from cts_contracts import ResultStatus, Step
 from cts_contracts.step_completed import InitializeData
 from cts_contracts.step_requested import StepRequestedData
@@ -13,7 +15,6 @@ from cts_runtime.settings import ServiceSettings
 from cts_testing.factories import step_requested
 from cts_testing.kafka import Collector, publish
 from cts_testing.stack import Endpoints
-from faststream import FastStream
 
 
 async def test_executor_answers_commands_and_dead_letters_garbage(

@@ -1,1 +1,24 @@
-"""CTS domain: sessions, interactions and the pure workflow decision."""
+"""CTS domain: sessions, interactions and the pure workflow decision (no I/O)."""
+
+from cts_core.model import Interaction, OutboxItem, Result, Scope, Session
+from cts_core.transitions import advance, mark_published, new_session, record_result
+from cts_core.workflow import Complete, Decision, Dispatch, Fail, Wait, next_step, steps
+
+__all__ = [
+    "Complete",
+    "Decision",
+    "Dispatch",
+    "Fail",
+    "Interaction",
+    "OutboxItem",
+    "Result",
+    "Scope",
+    "Session",
+    "Wait",
+    "advance",
+    "mark_published",
+    "new_session",
+    "next_step",
+    "record_result",
+    "steps",
+]

@@ -8,12 +8,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cts_contracts import ResultStatus, StepCompleted, StepCompletedData, StepData, StepRequested
-from cts_contracts.step_requested import StepRequestedData
-from cts_contracts.topics import STEP_COMPLETED, topic
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from cts_contracts import ResultStatus, StepCompleted, StepCompletedData, StepData, StepRequested
+from cts_contracts.step_requested import StepRequestedData
+from cts_contracts.topics import STEP_COMPLETED, topic
 from cts_runtime.broker import consumer_options
 from cts_runtime.decoding import decode, raw_body
 from cts_runtime.guard import MessageGuard

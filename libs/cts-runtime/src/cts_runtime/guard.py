@@ -9,12 +9,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka.errors import KafkaError
-from cts_contracts import DeadLetter
-from cts_contracts.topics import DEADLETTER, topic
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from pymongo.errors import ConnectionFailure
 
+from cts_contracts import DeadLetter
+from cts_contracts.topics import DEADLETTER, topic
 from cts_runtime.decoding import BadMessage
 from cts_runtime.logs import get_logger
 

@@ -7,8 +7,8 @@ import asyncio
 import sys
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from cts_contracts.topics import ALL_TOPICS, topic
 
+from cts_contracts.topics import ALL_TOPICS, topic
 from cts_runtime.settings import KafkaSettings
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cts_contracts.naming import workspace_relpath
+
+__all__ = ["WorkspaceEscape", "resolve_workspace", "workspace_relpath"]
+
 
 class WorkspaceEscape(ValueError):
     """A workspace path that would leave the root."""
-
-
-def workspace_relpath(account_id: str, project_id: str, session_id: str) -> str:
-    return f"{account_id}/{project_id}/{session_id}"
 
 
 def resolve_workspace(root: Path, relative: str) -> Path:
