@@ -1,1 +1,7 @@
-"""CTS MongoDB repositories (PyMongo async): sessions, artifacts, outbox."""
+"""CTS MongoDB repositories on PyMongo's async API: sessions (with the outbox) and artifacts."""
+
+from cts_store.artifacts import ArtifactStore, cap_text
+from cts_store.client import connect
+from cts_store.sessions import Page, SessionStore
+
+__all__ = ["ArtifactStore", "Page", "SessionStore", "cap_text", "connect"]

@@ -1,0 +1,122 @@
+"""The session store against the real MongoDB-compatible server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from cts_contracts import ResultStatus, SessionStatus
+from cts_core import Result, Scope, advance, new_session, record_result
+from cts_store import ArtifactStore, SessionStore
+from cts_testing.factories import session_request
+from cts_testing.session_builders import DEADLINES
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(mongo_db: Any) -> SessionStore:
+    sessions = SessionStore(mongo_db)
+    await sessions.ensure_indexes()
+    await sessions.ensure_indexes()  # idempotent
+    return sessions
+
+
+async def test_create_or_get_maps_a_repeated_request_to_one_session(store: SessionStore) -> None:
+    request = session_request(request_id="same-key")
+    first, created = await store.create_or_get(new_session(request, now=NOW))
+    again, created_again = await store.create_or_get(new_session(request, now=NOW + timedelta(1)))
+    assert (created, created_again) == (True, False)
+    assert again.id == first.id
+    assert again.created_at == NOW
+    page = await store.list_sessions(first.scope)
+    assert [s.id for s in page.sessions] == [first.id]
+
+
+async def test_a_session_round_trips_with_interactions_and_outbox(store: SessionStore) -> None:
+    session = advance(new_session(session_request(), now=NOW), now=NOW, deadlines=DEADLINES)
+    await store.create_or_get(session)
+    loaded = await store.get(session.scope, session.id)
+    assert loaded == session
+
+
+async def test_another_accounts_session_is_not_found(store: SessionStore) -> None:
+    session, _ = await store.create_or_get(new_session(session_request(), now=NOW))
+    other = Scope(account_id="intruder", project_id=session.project_id)
+    assert await store.get(other, session.id) is None
+    assert (await store.list_sessions(other)).sessions == []
+    assert (
+        await store.save(session.model_copy(update={"account_id": "intruder"}), expected_version=0)
+        is None
+    )
+    assert (await store.get(session.scope, session.id)) == session
+
+
+async def test_save_is_compare_and_set_on_version(store: SessionStore) -> None:
+    session, _ = await store.create_or_get(new_session(session_request(), now=NOW))
+    moved = advance(session, now=NOW, deadlines=DEADLINES)
+    won = await store.save(moved, expected_version=0)
+    lost = await store.save(moved, expected_version=0)
+    assert won is not None
+    assert won.version == 1
+    assert lost is None
+    in_flight = won.in_flight
+    assert in_flight is not None
+    answered = record_result(
+        won, in_flight.id, Result(status=ResultStatus.OK, summary="ok", completed_at=NOW)
+    )
+    assert answered is not None
+    saved = await store.save(answered, expected_version=won.version)
+    assert saved is not None
+    assert saved.version == 2
+
+
+async def test_list_is_newest_first_with_a_cursor_and_a_status_filter(store: SessionStore) -> None:
+    ids = []
+    for i in range(5):
+        created, _ = await store.create_or_get(
+            new_session(session_request(request_id=f"r{i}"), now=NOW + timedelta(minutes=i))
+        )
+        ids.append(created.id)
+    scope = Scope(account_id="acme", project_id="shop")
+    first = await store.list_sessions(scope, limit=2)
+    second = await store.list_sessions(scope, limit=2, cursor=first.next_cursor)
+    third = await store.list_sessions(scope, limit=2, cursor=second.next_cursor)
+    listed = [s.id for page in (first, second, third) for s in page.sessions]
+    assert listed == list(reversed(ids))
+    assert third.next_cursor is None
+    assert (await store.list_sessions(scope, status=SessionStatus.FAILED)).sessions == []
+
+
+async def test_sweeper_queries_find_pending_outbox_and_overdue_sessions(
+    store: SessionStore,
+) -> None:
+    session, _ = await store.create_or_get(new_session(session_request(), now=NOW))
+    moved = await store.save(advance(session, now=NOW, deadlines=DEADLINES), expected_version=0)
+    assert moved is not None
+    assert [s.id for s in await store.with_pending_outbox(older_than=NOW)] == [session.id]
+    assert await store.with_pending_outbox(older_than=NOW - timedelta(seconds=1)) == []
+    deadline = moved.current_deadline
+    assert deadline is not None
+    assert await store.overdue(now=deadline) == []
+    assert [s.id for s in await store.overdue(now=deadline + timedelta(seconds=1))] == [session.id]
+
+
+async def test_artifacts_are_capped_scoped_and_idempotent(mongo_db: Any) -> None:
+    artifacts = ArtifactStore(mongo_db, cap=100)
+    await artifacts.ensure_indexes()
+    scope = Scope(account_id="acme", project_id="shop")
+    text = "head" + "x" * 1000 + "tail"
+    await artifacts.put(scope, artifact_id="a1", interaction_id="i1", kind="test-output", text=text)
+    await artifacts.put(scope, artifact_id="a1", interaction_id="i1", kind="test-output", text=text)
+    stored = await artifacts.get(scope, "a1")
+    assert stored is not None
+    assert stored["truncated"] is True
+    assert stored["size"] == len(text)
+    assert stored["text"].startswith("head")
+    assert stored["text"].endswith("tail")
+    assert "truncated: 908 characters omitted" in stored["text"]
+    assert await artifacts.get(Scope(account_id="other", project_id="shop"), "a1") is None
+    assert await mongo_db["artifacts"].count_documents({}) == 1
