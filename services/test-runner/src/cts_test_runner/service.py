@@ -1,0 +1,196 @@
+"""RunTests: run the session's tests in its workspace and judge them against the expectation.
+
+The handler is the only place that knows the whole step; the process, the framework and the
+build directory are ports, so unit tests drive it with fakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from cts_contracts import Alignment, RunTestsData, TestCase
+from cts_contracts.step_completed import MAX_LISTED
+from cts_contracts.step_requested import StepRequestedData
+from cts_runtime.executor import StepOutcome
+from cts_runtime.logs import get_logger
+from cts_runtime.workspace import WorkspaceEscape, resolve_workspace
+from cts_test_runner.assertions import AlignmentResult, align, design_assertions
+from cts_test_runner.build_cache import BuildCache
+from cts_test_runner.environment import scrubbed_environment
+from cts_test_runner.process import ProcessPort, ProcessResult, run_process
+from cts_test_runner.report import error_message, render_report
+from cts_test_runner.runners import select_runner
+from cts_test_runner.runners.base import RunRequest, RunResults, TestRunner
+from cts_test_runner.settings import TestRunnerSettings
+from cts_test_runner.verdict import Policy, Verdict, judge
+from cts_test_runner.workspace_files import inside, read_text
+
+log = get_logger(__name__)
+
+RunnerChooser = Callable[[str, Path, str], TestRunner]
+
+
+class RunTests:
+    """The ``StepRunner`` for ``cts.tests.step-requested.v1``."""
+
+    def __init__(
+        self,
+        settings: TestRunnerSettings,
+        *,
+        process: ProcessPort = run_process,
+        environ: Mapping[str, str] | None = None,
+        choose_runner: RunnerChooser = select_runner,
+    ) -> None:
+        self._settings = settings
+        self._process = process
+        self._environ = environ if environ is not None else os.environ
+        self._choose_runner = choose_runner
+        self._slots = asyncio.Semaphore(settings.test_concurrency)
+        self._builds = BuildCache(settings.workspace_root, enabled=settings.test_build_cache)
+
+    async def __call__(self, command: StepRequestedData) -> StepOutcome:
+        started = time.monotonic()
+        try:
+            workspace = resolve_workspace(self._settings.workspace_root, command.workspace)
+        except WorkspaceEscape as exc:
+            return StepOutcome.error("bad workspace", str(exc))
+        if not await asyncio.to_thread(workspace.is_dir):
+            # Initialize made it; a missing one is a volume problem worth a bounded retry.
+            return StepOutcome.transient(f"workspace {command.workspace} does not exist")
+        component = command.component
+        test_path = inside(workspace, component.test_file)
+        if test_path is None or not await asyncio.to_thread(test_path.is_file):
+            message = f"the test file {component.test_file} does not exist; write it first"
+            return StepOutcome.error("test file missing", message)
+        runner = self._choose_runner(self._settings.test_runner, workspace, component.test_file)
+        # The project lock comes first: a run waiting for it should not hold a slot.
+        build = self._builds.checkout(command.account_id, command.project_id)
+        async with build as build_dir, self._slots:
+            results, runs = await self._run(command, runner, workspace, build_dir)
+        alignment = await asyncio.to_thread(self._alignment, runner, workspace, command, results)
+        policy = Policy(
+            expect=command.expect,
+            component_module=component.module_name,
+            session_files=(component.test_file, component.fixture_file),
+            warnings_as_errors=self._settings.test_warnings_as_errors,
+            alignment_threshold=self._settings.alignment_threshold,
+            fail_on_unexpected_tests=self._settings.alignment_fail_on_unexpected,
+            timeout_s=self._settings.test_timeout_s,
+        )
+        timed_out = any(run.timed_out for run in runs)
+        verdict = judge(results, policy, timed_out=timed_out, alignment=alignment)
+        output = "\n".join(run.output for run in runs)
+        report = render_report(verdict, results, expect=command.expect.value, alignment=alignment,
+                               design_file=component.design_file, output=output)  # fmt: skip
+        data = _data(results, verdict=verdict, alignment=alignment, runs=runs, report=report,
+                     duration_s=time.monotonic() - started)  # fmt: skip
+        log.info("tests judged", ok=verdict.ok, summary=verdict.summary[:200],
+                 total=data.total, duration_s=round(data.duration_s, 2))  # fmt: skip
+        if verdict.ok:
+            return StepOutcome.ok(verdict.summary, data)
+        return StepOutcome.error(verdict.summary, error_message(verdict), data)
+
+    async def _run(
+        self, command: StepRequestedData, runner: TestRunner, workspace: Path, build_dir: Path
+    ) -> tuple[RunResults, list[ProcessResult]]:
+        scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="cts-run-"))
+        try:
+            request = RunRequest(
+                workspace=workspace,
+                test_file=command.component.test_file,
+                session_files=(command.component.test_file, command.component.fixture_file),
+                scratch=scratch,
+                build_dir=build_dir,
+                test_command=tuple(command.test_command) if command.test_command else None,
+            )
+            deadline = time.monotonic() + self._settings.test_timeout_s
+            runs: list[ProcessResult] = []
+            for step in runner.commands(request):
+                env = scrubbed_environment(
+                    self._environ, allow=self._settings.test_env_allow, extra=step.env
+                )
+                run = await self._process(
+                    step.argv, cwd=workspace, env=env, timeout_s=deadline - time.monotonic(),
+                    cap_bytes=self._settings.test_output_cap_bytes,
+                )  # fmt: skip
+                runs.append(run)
+                log.info("command finished", label=step.label, exit_code=run.exit_code,
+                         timed_out=run.timed_out, duration_s=round(run.duration_s, 2))  # fmt: skip
+                if run.timed_out or (step.gate and not run.succeeded):
+                    break
+            results = await asyncio.to_thread(runner.parse, request, runs)
+            return results, runs
+        finally:
+            await asyncio.to_thread(shutil.rmtree, scratch, True)
+
+    def _alignment(
+        self,
+        runner: TestRunner,
+        workspace: Path,
+        command: StepRequestedData,
+        results: RunResults,
+    ) -> AlignmentResult | None:
+        design = read_text(workspace, command.component.design_file)
+        listed = design_assertions(design) if design is not None else None
+        if listed is None:
+            return None
+        test_file = command.component.test_file
+        mine = [t for t in results.tests if t.kind == "test" and t.file in (None, test_file)]
+        if results.structured and mine:
+            present = [t.test_id for t in mine]
+        else:
+            present = runner.declared_tests(read_text(workspace, test_file) or "")
+        return align(listed, present)
+
+
+def _data(
+    results: RunResults,
+    *,
+    verdict: Verdict,
+    alignment: AlignmentResult | None,
+    runs: list[ProcessResult],
+    report: str,
+    duration_s: float,
+) -> RunTestsData:
+    tests = results.tests
+
+    def count(*states: str) -> int:
+        return sum(1 for t in tests if t.state in states)
+
+    cases = [
+        TestCase(module=t.module[:200], name=t.full_name()[:4000], file=t.file,
+                 line=t.line, state=t.state, message=(t.message or None) and t.message[:4000])
+        for t in tests[:MAX_LISTED]
+    ]  # fmt: skip
+    return RunTestsData(
+        compiled=results.compiled,
+        timed_out=any(run.timed_out for run in runs),
+        exit_code=runs[-1].exit_code if runs else None,
+        total=results.total if results.total is not None else len(tests),
+        passed=count("passed"),
+        failed=count("failed"),
+        skipped=count("skipped", "excluded"),
+        invalid=count("invalid"),
+        compile_errors=results.compile_errors[:MAX_LISTED],
+        warnings=verdict.warnings[:MAX_LISTED],
+        tests=cases,
+        alignment=_alignment_data(alignment),
+        report=report,
+        duration_s=duration_s,
+    )
+
+
+def _alignment_data(alignment: AlignmentResult | None) -> Alignment | None:
+    if alignment is None:
+        return None
+    return Alignment(
+        score=alignment.score,
+        missing=[t.label()[:4000] for t in alignment.missing[:MAX_LISTED]],
+        unexpected=[t.label()[:4000] for t in alignment.unexpected[:MAX_LISTED]],
+    )

@@ -1,0 +1,45 @@
+"""Test-runner settings (``CTS_`` environment variables); safe local defaults."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
+
+from cts_runtime.settings import ServiceSettings
+
+
+class TestRunnerSettings(ServiceSettings):
+    __test__ = False  # not a pytest test class
+
+    service_name: str = "test-runner"
+    test_timeout_s: float = Field(
+        default=600, gt=0, description="Whole run (compile + tests); the process group is killed"
+    )
+    test_output_cap_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=4096, description="Output kept: the first and last halves"
+    )
+    test_env_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra variable names passed to the tests (comma-separated)",
+    )
+    test_concurrency: int = Field(default=1, ge=1, le=64, description="Runs at once per replica")
+    test_runner: Literal["auto", "exunit", "pytest"] = "auto"
+    test_build_cache: bool = Field(
+        default=True, description="Reuse a per-project build under <workspace_root>/.build-cache"
+    )
+    test_warnings_as_errors: bool = Field(
+        default=True, description="Compiler warnings in the generated files fail the run"
+    )
+    alignment_threshold: float = Field(default=0.9, ge=0, le=1)
+    alignment_fail_on_unexpected: bool = Field(
+        default=False, description="Tests the design does not list fail the run even above it"
+    )
+
+    @field_validator("test_env_allow", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
