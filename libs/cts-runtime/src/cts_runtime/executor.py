@@ -4,6 +4,7 @@ deadline, answer ``StepCompleted``. A service supplies only its ``StepRunner``."
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -95,6 +96,28 @@ async def execute(
         return StepOutcome.transient(f"executor error: {type(exc).__name__}: {exc}"[:1000])
 
 
+class _RecentAnswers:
+    """Completions this process published, by interaction id (bounded, newest kept).
+
+    Kafka redelivers a command after a rebalance or an outbox re-publish; answering from here
+    keeps an executor from doing the same step twice in one process. Across processes the
+    executor's own claim (or the step's idempotence) takes over.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._items: OrderedDict[str, StepCompleted] = OrderedDict()
+        self._size = size
+
+    def get(self, interaction_id: str) -> StepCompleted | None:
+        return self._items.get(interaction_id)
+
+    def put(self, interaction_id: str, event: StepCompleted) -> None:
+        self._items[interaction_id] = event
+        self._items.move_to_end(interaction_id)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
 def register_executor(
     broker: KafkaBroker,
     settings: ServiceSettings,
@@ -110,6 +133,7 @@ def register_executor(
         max_failures=settings.max_handler_failures,
     )
     results_topic = topic(STEP_COMPLETED, settings.topic_prefix)
+    answered = _RecentAnswers()
 
     async def on_step_requested(body: bytes, message: KafkaMessage) -> None:
         async def work() -> None:
@@ -119,6 +143,13 @@ def register_executor(
                 interaction_id=command.interaction_id,
                 step=command.step.value,
             ):
+                previous = answered.get(command.interaction_id)
+                if previous is not None:
+                    log.info("duplicate command: answering again without re-running the step")
+                    await broker.publish(
+                        previous, topic=results_topic, key=command.session_id.encode()
+                    )
+                    return
                 started_at = datetime.now(UTC)
                 log.info("step started", attempt=command.attempt)
                 try:
@@ -130,6 +161,7 @@ def register_executor(
                     command, outcome, executor=settings.instance_id, started_at=started_at
                 )
                 await broker.publish(event, topic=results_topic, key=command.session_id.encode())
+                answered.put(command.interaction_id, event)
                 log.info(
                     "step completed", status=outcome.status.value, summary=outcome.summary[:200]
                 )

@@ -1,0 +1,39 @@
+"""What the orchestrator needs from the outside world, as small interfaces."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+
+from faststream.kafka import KafkaBroker
+
+from cts_contracts.topics import topic
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, key: str, payload: bytes) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class KafkaPublisher:
+    """Publishes outbox payloads byte for byte; waits for the broker's acknowledgement."""
+
+    def __init__(self, broker: KafkaBroker, *, prefix: str) -> None:
+        self._broker = broker
+        self._prefix = prefix
+
+    async def publish(self, topic_name: str, key: str, payload: bytes) -> None:
+        await self._broker.publish(
+            payload,
+            topic=topic(topic_name, self._prefix),
+            key=key.encode(),
+            headers={"content-type": "application/json"},
+        )

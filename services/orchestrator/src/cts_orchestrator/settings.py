@@ -1,0 +1,42 @@
+"""Orchestrator settings (``CTS_`` environment variables)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from cts_contracts import Step
+from cts_runtime.settings import ServiceSettings
+
+
+class OrchestratorSettings(ServiceSettings):
+    service_name: str = "orchestrator"
+    sweep_interval_s: float = Field(default=5.0, gt=0, description="How often the sweeper runs")
+    outbox_grace_s: float = Field(
+        default=10.0, ge=0, description="Re-publish outbox items older than this (crash recovery)"
+    )
+    max_step_retries: int = Field(
+        default=2, ge=0, le=10, description="Retries of transient results"
+    )
+    max_cas_retries: int = Field(default=20, ge=1)
+    deadline_initialize_s: int = Field(default=600, ge=1)
+    deadline_generate_s: int = Field(default=1800, ge=1)
+    deadline_run_tests_s: int = Field(default=900, ge=1)
+    deadline_fix_s: int = Field(default=1800, ge=1)
+    deadline_finalize_s: int = Field(default=600, ge=1)
+    fault_injection: Literal["", "crash-after-record"] = Field(
+        default="",
+        description="Reliability tests only: SIGKILL this process right after recording a "
+        "command and before publishing it",
+    )
+
+    def deadlines(self) -> dict[Step, timedelta]:
+        return {
+            Step.INITIALIZE: timedelta(seconds=self.deadline_initialize_s),
+            Step.GENERATE_TESTS_AND_FIXTURES: timedelta(seconds=self.deadline_generate_s),
+            Step.RUN_TESTS: timedelta(seconds=self.deadline_run_tests_s),
+            Step.FIX_COMPILATION_ERRORS: timedelta(seconds=self.deadline_fix_s),
+            Step.FINALIZE: timedelta(seconds=self.deadline_finalize_s),
+        }
