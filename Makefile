@@ -50,6 +50,7 @@ format: setup ## Apply ruff's fixes and formatting
 
 schemas: setup ## Regenerate the committed JSON Schemas and AsyncAPI document
 	$(UV) run --all-packages python -m cts_contracts.schema_export
+	$(UV) run --all-packages python -m cts_runtime.catalogue
 
 demo: ## Run a session end to end on the local stack (not built yet: see README)
 	@echo "make demo is not available yet: the services it drives are still being built (issue 7)." >&2

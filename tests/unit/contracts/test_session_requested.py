@@ -1,0 +1,144 @@
+"""SessionRequested: Phoenix path defaults, and bad input rejected with the field named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from cts_contracts import SessionRequested, SessionRequestedData
+from cts_contracts.naming import branch_name, session_id_for, underscore
+from cts_runtime.decoding import BadMessage, decode
+
+
+def request(**overrides: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "request_id": "r-1",
+        "account_id": "acme",
+        "project_id": "shop",
+        "component": {"module_name": "MyApp.Accounts.UserRepository", "type": "repository"},
+        "repository": {"url": "https://git.example/acme/shop.git"},
+    }
+    raw.update(overrides)
+    return raw
+
+
+def error_of(raw: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as caught:
+        SessionRequestedData.model_validate(raw)
+    return str(caught.value)
+
+
+def test_paths_default_from_the_module_name() -> None:
+    component = SessionRequestedData.model_validate(request()).component
+    assert component.name == "UserRepository"
+    assert component.source_file == "lib/my_app/accounts/user_repository.ex"
+    assert component.test_file == "test/my_app/accounts/user_repository_test.exs"
+    assert component.design_file == "docs/design/my_app/accounts/user_repository.md"
+    assert component.parent_design_file == "docs/design/my_app/accounts.md"
+    assert component.fixture_file == "test/support/fixtures/accounts/user_repository_fixtures.ex"
+    assert component.fixture_module == "MyApp.Accounts.UserRepositoryFixtures"
+
+
+def test_given_paths_win_over_defaults() -> None:
+    raw = request(component={"module_name": "MyApp.Accounts", "type": "context",
+                             "test_file": "test/custom_test.exs"})  # fmt: skip
+    component = SessionRequestedData.model_validate(raw).component
+    assert component.test_file == "test/custom_test.exs"
+    assert component.parent_design_file == "docs/design/my_app.md"
+
+
+@pytest.mark.parametrize(
+    ("alias", "snake"),
+    [("UserRepository", "user_repository"), ("MyApp", "my_app"), ("HTTPClient", "http_client"),
+     ("OAuth2Token", "o_auth2_token"), ("Accounts", "accounts")],
+)  # fmt: skip
+def test_underscore_follows_elixir(alias: str, snake: str) -> None:
+    assert underscore(alias) == snake
+
+
+def test_branch_names_are_sanitized() -> None:
+    assert branch_name("MyApp.Accounts.UserRepository") == (
+        "component-test-session-for-myapp-accounts-userrepository"
+    )
+    assert branch_name("--Weird  Name!!__x--") == "component-test-session-for-weird-name-__x"
+    assert branch_name("???") == "component-test-session-for-component"
+
+
+def test_the_session_id_is_a_pure_function_of_the_idempotency_key() -> None:
+    a = SessionRequestedData.model_validate(request())
+    assert a.session_id == session_id_for("acme", "shop", "r-1")
+    assert a.session_id != session_id_for("other", "shop", "r-1")
+
+
+def test_missing_field_is_named() -> None:
+    raw = request()
+    del raw["repository"]
+    assert "repository\n  Field required" in error_of(raw)
+
+
+def test_bad_enum_is_named() -> None:
+    message = error_of(request(options={"expect": "purple"}))
+    assert "options.expect" in message
+    assert "'red', 'green' or 'none'" in message
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("../../etc/passwd", "must not contain '..'"),
+        ("/etc/passwd", "absolute"),
+        ("test/a\x00.exs", "NUL byte"),
+        ("test\\a.exs", "'/' separators"),
+        ("C:/x.exs", "absolute"),
+        ("test//a.exs", "empty or '.' segments"),
+    ],
+)
+def test_unsafe_paths_are_rejected_with_the_reason(path: str, why: str) -> None:
+    raw = request(component={"module_name": "MyApp.A", "type": "repository", "test_file": path})
+    message = error_of(raw)
+    assert "component.test_file" in message
+    assert why in message
+
+
+def test_oversized_strings_are_rejected() -> None:
+    message = error_of(request(component={"module_name": "MyApp.A", "type": "repository",
+                                          "description": "x" * 5000}))  # fmt: skip
+    assert "component.description" in message
+    assert "at most 4000 characters" in message
+
+
+@pytest.mark.parametrize(
+    "url", ["-uploadpack=touch /tmp/pwned", "ext::sh -c touch% /tmp/pwned", "https://x/\nrepo"]
+)
+def test_dangerous_repository_urls_are_rejected(url: str) -> None:
+    assert "repository" in error_of(request(repository={"url": url}))
+
+
+@pytest.mark.parametrize("account", ["Acme", "../acme", "", "a" * 64, "acme/shop"])
+def test_tenant_ids_are_strict(account: str) -> None:
+    assert "account_id" in error_of(request(account_id=account))
+
+
+def test_unknown_fields_and_versions_are_refused() -> None:
+    assert "Extra inputs are not permitted" in error_of(request(surprise=1))
+    assert "schema_version" in error_of(request(schema_version=2))
+
+
+def test_label_keys_cannot_hold_dots_or_dollars() -> None:
+    assert "options.labels" in error_of(request(options={"labels": {"a.b": "x"}}))
+
+
+def test_decode_names_the_problem_without_echoing_input() -> None:
+    with pytest.raises(BadMessage) as caught:
+        decode(SessionRequested, b'{"source": "x", "data": {"account_id": "SECRET-VALUE"}}')
+    assert caught.value.reason.startswith(
+        "schema-invalid SessionRequested: data.account_id: String should match pattern"
+    )
+    assert "data.project_id: Field required" in caught.value.reason
+    assert "SECRET-VALUE" not in caught.value.reason
+    with pytest.raises(BadMessage, match="not valid JSON"):
+        decode(SessionRequested, b"\xff\xfe")
+    with pytest.raises(BadMessage, match="empty message"):
+        decode(SessionRequested, b"")
