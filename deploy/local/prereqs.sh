@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Make sure the machine has what the local stack and the test runner need. As root on Debian
+# it installs the missing packages; otherwise it names exactly what to install and fails.
+set -euo pipefail
+
+declare -A package=( [java]=openjdk-17-jre-headless [mvn]=maven [git]=git [elixir]=elixir )
+missing_cmds=(); missing_pkgs=()
+for cmd in java mvn git elixir; do
+  command -v "$cmd" >/dev/null 2>&1 || { missing_cmds+=("$cmd"); missing_pkgs+=("${package[$cmd]}"); }
+done
+if ! command -v go >/dev/null 2>&1; then
+  echo "[prereqs] Go 1.22+ is required to build FerretDB (the local MongoDB-compatible server)." >&2
+  echo "[prereqs] Install it from your distribution or https://go.dev/dl and run again." >&2
+  exit 1
+fi
+if [ ${#missing_pkgs[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "[prereqs] installing ${missing_pkgs[*]} with apt-get (missing: ${missing_cmds[*]})..." >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_pkgs[@]}" >/dev/null
+  echo "[prereqs] installed ${missing_pkgs[*]}" >&2
+  exit 0
+fi
+echo "[prereqs] missing: ${missing_cmds[*]}" >&2
+echo "[prereqs] install them first, e.g. on Debian/Ubuntu: sudo apt-get install ${missing_pkgs[*]}" >&2
+echo "[prereqs] (Java 17+ and Maven for Kafka, git, and Elixir 1.14+ for running generated tests)" >&2
+exit 1
