@@ -1,0 +1,105 @@
+"""The message guard: bad input dead-lettered, infrastructure redelivered, bugs bounded."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pymongo.errors import ServerSelectionTimeoutError
+
+from cts_runtime.decoding import BadMessage
+from cts_runtime.guard import MessageGuard
+
+
+@dataclass
+class Raw:
+    topic: str = "cts.step.completed.v1"
+    partition: int = 3
+    offset: int = 42
+    key: bytes = b"session-1"
+
+
+@dataclass
+class Message:
+    body: bytes = b'{"x": 1}'
+    raw_message: Raw = field(default_factory=Raw)
+
+
+@dataclass
+class Broker:
+    published: list[tuple[Any, str]] = field(default_factory=list)
+
+    async def publish(self, message: Any, *, topic: str, key: bytes | None = None) -> None:
+        self.published.append((message, topic))
+
+
+def guard(broker: Broker, max_failures: int = 3) -> MessageGuard:
+    return MessageGuard(
+        broker,  # type: ignore[arg-type]  # a fake with the one method the guard calls
+        consumer="orchestrator",
+        topic_prefix="t1.",
+        max_failures=max_failures,
+        retry_delay_s=0,
+    )
+
+
+async def test_bad_message_goes_to_the_dead_letter_topic_with_the_reason() -> None:
+    broker = Broker()
+
+    async def work() -> None:
+        raise BadMessage("schema-invalid StepCompleted: data.status: bad")
+
+    await guard(broker).run(Message(), work)  # type: ignore[arg-type]
+    [(letter, topic)] = broker.published
+    assert topic == "t1.cts.deadletter.v1"
+    assert letter.reason == "schema-invalid StepCompleted: data.status: bad"
+    assert (letter.topic, letter.partition, letter.offset, letter.key) == (
+        "cts.step.completed.v1",
+        3,
+        42,
+        "session-1",
+    )
+    assert json.loads(letter.payload_excerpt) == {"x": 1}
+    assert letter.consumer == "orchestrator"
+
+
+async def test_infrastructure_failures_are_redelivered_not_dead_lettered() -> None:
+    broker = Broker()
+
+    async def work() -> None:
+        raise ServerSelectionTimeoutError("mongo down")
+
+    for _ in range(10):
+        with pytest.raises(ServerSelectionTimeoutError):
+            await guard(broker).run(Message(), work)  # type: ignore[arg-type]
+    assert broker.published == []
+
+
+async def test_an_unexpected_error_is_retried_then_dead_lettered() -> None:
+    broker = Broker()
+    shared = guard(broker, max_failures=3)
+
+    async def work() -> None:
+        raise KeyError("bug")
+
+    for _ in range(2):
+        with pytest.raises(KeyError):
+            await shared.run(Message(), work)  # type: ignore[arg-type]
+    await shared.run(Message(), work)  # type: ignore[arg-type]  # third strike: dead-lettered
+    [(letter, _)] = broker.published
+    assert letter.reason == "handler failed 3 times: KeyError: 'bug'"
+
+
+async def test_a_large_payload_is_capped_in_the_dead_letter() -> None:
+    broker = Broker()
+
+    async def work() -> None:
+        raise BadMessage("too big")
+
+    await guard(broker).run(Message(body=b"x" * 200_000), work)  # type: ignore[arg-type]
+    [(letter, _)] = broker.published
+    assert letter.payload_size == 200_000
+    assert letter.truncated is True
+    assert len(letter.payload_excerpt) == 64 * 1024
