@@ -1,0 +1,141 @@
+"""The probe service as a real process, its HTTP endpoints, and a private Kafka to stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cts_testing.processes import ServiceProcess
+from cts_testing.stack import Endpoints, repo_root
+
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Probe:
+    """A running probe service and a client for its HTTP port."""
+
+    process: ServiceProcess
+    port: int
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=10)
+
+    def body(self, path: str) -> tuple[int, dict[str, object]]:
+        response = self.get(path)
+        return response.status_code, json.loads(response.content)
+
+    def wait_for(self, path: str, status: int, within: float) -> dict[str, object]:
+        """Poll until ``path`` answers ``status``; fail with the last answer and the log."""
+        deadline = time.monotonic() + within
+        last: object = None
+        while time.monotonic() < deadline:
+            if not self.process.alive():
+                raise AssertionError(f"probe exited; log:\n{self.process.log_tail()}")
+            try:
+                code, body = self.body(path)
+            except httpx.TransportError as exc:
+                last = exc
+            else:
+                if code == status:
+                    return body
+                last = (code, body)
+            time.sleep(0.2)
+        raise AssertionError(
+            f"{path} never answered {status} in {within}s; last: {last}\n{self.process.log_tail()}"
+        )
+
+
+class ProbeFactory:
+    def __init__(self, tmp_path: Path) -> None:
+        self._tmp_path = tmp_path
+        self.started: list[Probe] = []
+
+    def start(self, **env: str) -> Probe:
+        port = free_port()
+        process = ServiceProcess(
+            "probe_service",
+            env={
+                "PYTHONPATH": str(HERE),
+                "PYTHONUNBUFFERED": "1",
+                "CTS_HTTP_PORT": str(port),
+                "CTS_LOG_FORMAT": "console",
+                **env,
+            },
+            log_path=self._tmp_path / f"probe-{len(self.started)}.log",
+        ).start()
+        probe = Probe(process, port)
+        self.started.append(probe)
+        return probe
+
+
+@pytest.fixture
+def probes(tmp_path: Path) -> Iterator[ProbeFactory]:
+    factory = ProbeFactory(tmp_path)
+    yield factory
+    for probe in factory.started:
+        probe.process.stop()
+
+
+@pytest.fixture
+def probe_env(stack: Endpoints, topic_prefix: str, namespace: str) -> dict[str, str]:
+    """The shared local stack, this test's topics and consumer groups."""
+    return {
+        "CTS_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
+        "CTS_MONGODB_URI": stack.mongodb_uri,
+        "CTS_TOPIC_PREFIX": topic_prefix,
+        "CTS_GROUP_PREFIX": namespace,
+    }
+
+
+@dataclass
+class PrivateStack:
+    """A second Kafka + FerretDB on ports of its own: this one the tests may stop."""
+
+    env: dict[str, str]
+    kafka_bootstrap_servers: str
+
+    def _run(self, command: str) -> None:
+        script = repo_root() / "deploy" / "local" / "stack.sh"
+        subprocess.run(["bash", str(script), command], env={**os.environ, **self.env}, check=True)
+
+    def up(self) -> None:
+        self._run("up")
+
+    def down(self) -> None:
+        self._run("down")
+
+
+@pytest.fixture(scope="module")
+def private_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateStack]:
+    kafka_port, controller_port, mongo_port = free_port(), free_port(), free_port()
+    stack = PrivateStack(
+        env={
+            "CTS_KAFKA_PORT": str(kafka_port),
+            "CTS_KAFKA_CONTROLLER_PORT": str(controller_port),
+            "CTS_MONGO_PORT": str(mongo_port),
+            "CTS_STACK_DIR": str(tmp_path_factory.mktemp("private-stack")),
+        },
+        kafka_bootstrap_servers=f"127.0.0.1:{kafka_port}",
+    )
+    stack.up()
+    try:
+        yield stack
+    finally:
+        stack.down()  # stops only the pids this stack wrote
