@@ -1,0 +1,105 @@
+"""Initialize: a working copy of the repository on the session branch, ready for the agent.
+
+If the session branch already exists on the remote (an earlier session for the same
+component), the session continues it: the working copy starts at its tip and Finalize adds
+one commit on top, pushed as a fast-forward. Nothing on the remote is ever rewritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from datetime import UTC, datetime
+
+from cts_contracts import InitializeData
+from cts_contracts.step_requested import StepRequestedData
+from cts_git_committer.context import StepContext
+from cts_git_committer.failures import StepFailure
+from cts_git_committer.jail import ensure_directory
+from cts_git_committer.layout import SessionPaths
+from cts_git_committer.mirror import commit_of, resolve_ref
+from cts_git_committer.state import SessionState, load_state, save_state
+from cts_git_committer.working_copy import WorkingCopy
+from cts_runtime.executor import StepOutcome
+from cts_runtime.logs import get_logger
+
+log = get_logger(__name__)
+
+
+async def initialize(command: StepRequestedData, ctx: StepContext) -> StepOutcome:
+    paths, url, branch = ctx.layout.for_command(command), ctx.url(command), ctx.branch(command)
+    git = ctx.git(url)
+    async with ctx.locks.hold(paths.lock):
+        state = await asyncio.to_thread(load_state, paths.state_file)
+        if state is not None and await asyncio.to_thread(paths.workspace.is_dir):
+            if (state.session_id, state.remote_url, state.branch) != (
+                command.session_id,
+                url.url,
+                branch,
+            ):
+                raise StepFailure(
+                    "workspace belongs to another initialization",
+                    "this session's workspace was initialized for a different repository or "
+                    "branch; it is left untouched",
+                )
+            # A redelivered command: the agent may already be writing here, so keep it all.
+            return StepOutcome.ok(
+                f"{branch} already initialized at {state.start_sha[:12]} (redelivered)",
+                InitializeData(branch=branch, base_sha=state.start_sha),
+            )
+        # No state: nothing or an interrupted attempt is here; start clean.
+        await asyncio.to_thread(_remove, paths)
+        local = ctx.env.local()
+        async with ctx.mirrors.updated(
+            git, account_id=command.account_id, project_id=command.project_id, url=url
+        ) as mirror:
+            base_sha = await resolve_ref(git, local, mirror, command.repository.base_ref)
+            existing = await commit_of(git, local, mirror, f"refs/heads/{branch}")
+            await asyncio.to_thread(paths.gitdir.parent.mkdir, parents=True, exist_ok=True)
+            await git.run(
+                "clone",
+                [
+                    "clone",
+                    "-q",
+                    "--no-checkout",
+                    "--template=",
+                    f"--separate-git-dir={paths.gitdir}",
+                    "--",
+                    str(mirror),
+                    str(paths.workspace),
+                ],
+                env=local,
+            )
+        start_sha = existing or base_sha
+        repo = WorkingCopy(git, ctx.env, paths)
+        await repo.run("checkout", ["checkout", "-q", "-B", branch, start_sha, "--"])
+        await repo.run("remote", ["remote", "set-url", "origin", url.url])
+        component = command.component
+        for path in (component.test_file, component.fixture_file):
+            parent = path.rpartition("/")[0]
+            if parent:
+                await asyncio.to_thread(ensure_directory, paths.workspace, parent)
+        state = SessionState(
+            session_id=command.session_id,
+            account_id=command.account_id,
+            project_id=command.project_id,
+            branch=branch,
+            base_ref=command.repository.base_ref,
+            base_sha=base_sha,
+            start_sha=start_sha,
+            continued=existing is not None,
+            remote_url=url.url,
+            initialized_at=datetime.now(UTC),
+        )
+        await asyncio.to_thread(save_state, paths.state_file, state)
+    if existing is not None:
+        summary = f"continuing existing branch {branch} at {start_sha[:12]}"
+    else:
+        summary = f"created {branch} from {command.repository.base_ref} at {start_sha[:12]}"
+    log.info("initialized", branch=branch, start_sha=start_sha, continued=existing is not None)
+    return StepOutcome.ok(summary, InitializeData(branch=branch, base_sha=start_sha))
+
+
+def _remove(paths: SessionPaths) -> None:
+    shutil.rmtree(paths.workspace, ignore_errors=True)
+    shutil.rmtree(paths.gitdir, ignore_errors=True)
