@@ -1,0 +1,158 @@
+"""``POST /v1/messages`` answered from a script, enough of the Messages API for the real SDK.
+
+Every request is recorded (``GET /_requests``, or ``ScriptedLLM.requests`` in-process) so a
+test can assert on exactly what the client sent. Each conversation keeps a cursor: a request
+takes the next turn of the first conversation that matches it and has turns left, so an SDK
+retry after a scripted 429 takes the turn after the 429.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from cts_testing.scripted_llm.request_checks import InvalidRequest, check_request, user_texts
+from cts_testing.scripted_llm.script import STEP_MARKER, Conversation, Failure, Script, Turn
+from cts_testing.scripted_llm.usage import PromptCache, estimate_tokens
+
+SCRIPTED_HEADER = "x-cts-scripted"
+_SECRET_HEADERS = ("x-api-key", "authorization")
+
+
+def _matches(conversation: Conversation, body: dict[str, Any]) -> bool:
+    texts = user_texts(body)
+    match = conversation.match
+    if match.contains is not None and (not texts or match.contains not in texts[0]):
+        return False
+    return match.step is None or (bool(texts) and STEP_MARKER.format(step=match.step) in texts[-1])
+
+
+class ScriptedLLM:
+    """The replaying server's state and its ASGI app (``.app``)."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self._cursors = [0] * len(script.conversations)
+        self._requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._cache = PromptCache()
+        self.app = Starlette(
+            routes=[
+                Route("/v1/messages", self._messages, methods=["POST"]),
+                Route("/_requests", self._list_requests, methods=["GET"]),
+                Route("/_requests", self._clear_requests, methods=["DELETE"]),
+                Route("/_health", self._health, methods=["GET"]),
+            ]
+        )
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._requests)
+
+    def remaining(self) -> dict[str, int]:
+        """Turns not yet played, by conversation name (a test's "all used" check)."""
+        with self._lock:
+            return {
+                c.name: len(c.turns) - cursor
+                for c, cursor in zip(self.script.conversations, self._cursors, strict=True)
+            }
+
+    def _take_turn(self, body: dict[str, Any]) -> tuple[Conversation, int, Turn] | None:
+        with self._lock:
+            for index, conversation in enumerate(self.script.conversations):
+                cursor = self._cursors[index]
+                if cursor < len(conversation.turns) and _matches(conversation, body):
+                    self._cursors[index] += 1
+                    return conversation, cursor, conversation.turns[cursor]
+        return None
+
+    def _record(self, request: Request, body: Any, **outcome: Any) -> int:
+        headers = {
+            name: ("[redacted]" if name in _SECRET_HEADERS else value)
+            for name, value in request.headers.items()
+        }
+        with self._lock:
+            self._requests.append({"headers": headers, "body": body, **outcome})
+            return len(self._requests)
+
+    def _error(self, number: int, failure: Failure) -> Response:
+        headers = {SCRIPTED_HEADER: "1", "request-id": f"req_scripted_{number}"}
+        headers.update(failure.headers)
+        return JSONResponse(failure.payload(), status_code=failure.status, headers=headers)
+
+    async def _messages(self, request: Request) -> Response:
+        try:
+            body = check_request(json.loads(await request.body()))
+        except (ValueError, InvalidRequest) as exc:
+            number = self._record(request, None, status=400, conversation=None, turn=None)
+            refusal = Failure(status=400, message=str(exc), headers={"x-should-retry": "false"})
+            return self._error(number, refusal)
+        taken = self._take_turn(body)
+        if taken is None:
+            number = self._record(request, body, status=400, conversation=None, turn=None)
+            refusal = Failure(
+                status=400,
+                message="scripted server: no scripted turn left that matches this request",
+                headers={"x-should-retry": "false"},
+            )
+            return self._error(number, refusal)
+        conversation, index, turn = taken
+        status = turn.error.status if turn.error else 200
+        number = self._record(
+            request, body, status=status, conversation=conversation.name, turn=index
+        )
+        if turn.error is not None:
+            return self._error(number, turn.error)
+        return JSONResponse(
+            self._reply(body, turn),
+            headers={SCRIPTED_HEADER: "1", "request-id": f"req_scripted_{number}"},
+        )
+
+    def _reply(self, body: dict[str, Any], turn: Turn) -> dict[str, Any]:
+        content = []
+        for scripted in turn.content or []:
+            block = scripted
+            if scripted["type"] == "tool_use":
+                block = {
+                    "type": "tool_use",
+                    "id": scripted.get("id") or f"toolu_scripted_{next(self._ids):06d}",
+                    "name": scripted["name"],
+                    "input": scripted.get("input", {}),
+                }
+            content.append(block)
+        has_tool_use = any(block["type"] == "tool_use" for block in content)
+        usage: dict[str, int] = {
+            **self._cache.usage(body),
+            "output_tokens": estimate_tokens(content),
+        }
+        usage.update(turn.usage or {})
+        return {
+            "id": f"msg_scripted_{next(self._ids):06d}",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": content,
+            "stop_reason": turn.stop_reason or ("tool_use" if has_tool_use else "end_turn"),
+            "stop_sequence": None,
+            "usage": usage,
+        }
+
+    async def _list_requests(self, request: Request) -> Response:
+        return JSONResponse(self.requests, headers={SCRIPTED_HEADER: "1"})
+
+    async def _clear_requests(self, request: Request) -> Response:
+        with self._lock:
+            self._requests.clear()
+        return Response(status_code=204, headers={SCRIPTED_HEADER: "1"})
+
+    async def _health(self, request: Request) -> Response:
+        return JSONResponse({"scripted": True, "remaining": self.remaining()})
