@@ -4,6 +4,7 @@ with a throwaway certificate, recording which credentials each request carried."
 from __future__ import annotations
 
 import base64
+import gzip
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,12 @@ class GitHttpsServer:
     password: str
     port: int = 0
     seen_credentials: list[str | None] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
+    """Request bodies (decompressed) of authenticated requests, in order."""
+
+    def object_requests(self) -> int:
+        """How many requests asked for objects (protocol v2 ``fetch``, v0 ``want``)."""
+        return sum(1 for body in self.bodies if b"command=fetch" in body or b"want " in body)
 
     @property
     def host(self) -> str:
@@ -86,6 +93,8 @@ def serve_git_https(
                 self.send_header("WWW-Authenticate", 'Basic realm="test"')
                 self.end_headers()
                 return
+            encoding = self.headers.get("Content-Encoding", "")
+            state.bodies.append(gzip.decompress(body) if encoding == "gzip" else body)
             parts = urlsplit(self.path)
             env = plain_git_env(
                 GIT_PROJECT_ROOT=str(project_root), GIT_HTTP_EXPORT_ALL="1",

@@ -12,14 +12,18 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cts_git_committer.failures import FailureKind, GitError, classify
 from cts_git_committer.redaction import Redactor
+from cts_runtime.logs import get_logger
 
 MAX_MESSAGE_LINES = 12
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Git:
     ) -> GitOutput:
         """``operation`` names the command in messages (``fetch``, ``push``)."""
         timeout_s = self._network_timeout_s if network else self._local_timeout_s
+        started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
             "git",
             *args,
@@ -72,6 +77,8 @@ class Git:
             await _kill(process)
             raise
         assert process.returncode is not None
+        log.debug("git command", operation=operation, exit_code=process.returncode,
+                  duration_s=round(time.monotonic() - started, 3))  # fmt: skip
         output = GitOutput(process.returncode, stdout, stderr.decode("utf-8", errors="replace"))
         if check and output.returncode != 0:
             raise GitError(operation, self.describe(output.stderr), classify(output.stderr))
