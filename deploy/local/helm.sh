@@ -27,10 +27,23 @@ install_helm() {
   say "building helm $version with go install (first run only, 2-5 min)..."
   mkdir -p "$bin_dir"
   local tmp; tmp="$(mktemp -d "$bin_dir/.helm-build.XXXXXX")"
+  # helm's release builds stamp their version and the Kubernetes version they default to (that
+  # of their client-go) with -ldflags; a plain `go install` would claim Kubernetes 1.20 and
+  # refuse charts that need newer. Read client-go's version from helm's own go.mod.
+  local gomod kube_minor
+  gomod="$(GOTOOLCHAIN=local go mod download -json "helm.sh/helm/v3@$version" \
+    | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
+  kube_minor="$(sed -n 's/^[[:space:]]*k8s.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$gomod" | head -1)"
+  [ -n "$kube_minor" ] || die "cannot read k8s.io/client-go's version from $gomod"
+  local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$version"
+  local pkg
+  for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    ldflags="$ldflags -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$kube_minor"
+  done
   # GOTOOLCHAIN=local: never download another Go toolchain (only module proxies are reachable).
   # CGO off: a static binary that does not depend on the machine's C library.
   if ! GOBIN="$tmp" GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
-      go install "helm.sh/helm/v3/cmd/helm@$version" >&2; then
+      go install -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$version" >&2; then
     rm -rf "$tmp"; die "go install helm.sh/helm/v3/cmd/helm@$version failed"
   fi
   mv "$tmp/helm" "$helm_bin"
