@@ -12,6 +12,7 @@ from faststream.kafka.annotations import KafkaMessage
 from cts_contracts import SessionFinished
 from cts_contracts.topics import GIT_STEP_REQUESTED, SESSION_FINISHED, topic
 from cts_git_committer.cleanup import Cleanup
+from cts_git_committer.git_process import check_git_version
 from cts_git_committer.service import GitSteps
 from cts_git_committer.settings import GitCommitterSettings
 from cts_runtime.broker import consumer_options, make_broker
@@ -55,6 +56,7 @@ def build_app(settings: GitCommitterSettings | None = None) -> FastStream:
     )(on_session_finished)
 
     async def startup() -> None:
+        log.info("git found", version=await check_git_version())
         if settings.git_https_token_hosts == [] and (
             settings.git_https_token is not None or settings.git_https_token_file is not None
         ):

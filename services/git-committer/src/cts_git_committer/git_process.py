@@ -98,3 +98,30 @@ async def _kill(process: asyncio.subprocess.Process) -> None:
             os.killpg(process.pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         await process.wait()
+
+
+MIN_GIT = (2, 32)
+"""GIT_CONFIG_COUNT (2.31) and GIT_CONFIG_GLOBAL (2.32) carry the hardening: an older git
+would silently ignore them, and with them ``core.hooksPath=/dev/null``."""
+
+
+class GitTooOld(RuntimeError):
+    pass
+
+
+async def check_git_version() -> str:
+    """The installed git's version; raises ``GitTooOld`` when the hardening would not hold."""
+    process = await asyncio.create_subprocess_exec(
+        "git", "--version", stdout=asyncio.subprocess.PIPE, env={"PATH": os.environ["PATH"]}
+    )
+    stdout, _ = await process.communicate()
+    text = stdout.decode().strip()  # "git version 2.39.5"
+    numbers = text.removeprefix("git version ").split(".")
+    try:
+        version = (int(numbers[0]), int(numbers[1]))
+    except (IndexError, ValueError):
+        raise GitTooOld(f"cannot read the git version from {text!r}") from None
+    if version < MIN_GIT:
+        wanted = ".".join(map(str, MIN_GIT))
+        raise GitTooOld(f"{text} is too old: the git-committer needs git >= {wanted}")
+    return text

@@ -16,6 +16,7 @@ from cts_git_committer.context import StepContext
 from cts_git_committer.failures import GitError, StepFailure, failure_from
 from cts_git_committer.finalize import finalize
 from cts_git_committer.git_env import GitEnvironment
+from cts_git_committer.git_process import check_git_version
 from cts_git_committer.initialize import initialize
 from cts_git_committer.settings import GitCommitterSettings
 from cts_runtime.executor import StepOutcome
@@ -46,6 +47,7 @@ class GitSteps:
             self._context = None
 
     async def __aenter__(self) -> GitSteps:
+        await check_git_version()
         self.open()
         return self
 
