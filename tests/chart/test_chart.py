@@ -337,3 +337,23 @@ def render_notes(helm: str, tmp_path: Path) -> Callable[..., str]:
         return notes
 
     return _render
+
+
+def test_only_the_git_committer_gets_the_git_token_and_only_as_a_file(
+    helm: str, render: Render
+) -> None:
+    manifests = render("git.tokenSecret.name=github-token", "git.tokenHosts={github.com,ghe:8443}")
+    for name, deployment in of_kind(manifests, "Deployment").items():
+        spec = deployment["spec"]["template"]["spec"]
+        env = env_of(spec["containers"][0])
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        if name != "rel-cts-git-committer":
+            assert "git-token" not in volumes, name
+            assert not any(key.startswith("CTS_GIT_") for key in env), name
+            continue
+        assert volumes["git-token"]["secret"]["secretName"] == "github-token"
+        assert env["CTS_GIT_HTTPS_TOKEN_FILE"]["value"] == "/etc/cts/git/token"
+        assert env["CTS_GIT_HTTPS_TOKEN_HOSTS"]["value"] == "github.com,ghe:8443"
+        assert "CTS_GIT_HTTPS_TOKEN" not in env
+    without_hosts = run_helm(helm, *template_args("git.tokenSecret.name=github-token"))
+    assert "git.tokenHosts must name the hosts" in without_hosts.stderr

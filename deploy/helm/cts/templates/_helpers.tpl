@@ -49,6 +49,7 @@ orchestrator:
   mongodb: true
   anthropic: false
   workspace: false
+  git: false
 agent-runner:
   key: agentRunner
   image: main
@@ -56,6 +57,7 @@ agent-runner:
   mongodb: true
   anthropic: true
   workspace: true
+  git: false
 test-runner:
   key: testRunner
   image: testRunner
@@ -63,6 +65,7 @@ test-runner:
   mongodb: false
   anthropic: false
   workspace: true
+  git: false
 git-committer:
   key: gitCommitter
   image: main
@@ -70,6 +73,7 @@ git-committer:
   mongodb: false
   anthropic: false
   workspace: true
+  git: true
 {{- end -}}
 
 {{- define "cts.image" -}}
