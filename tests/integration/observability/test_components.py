@@ -18,6 +18,7 @@ from cts_contracts import ResultStatus, SessionFinished, Step, StepCompleted
 from cts_contracts.session_finished import Outcome, SessionFinishedData
 from cts_contracts.step_completed import AgentData, Usage
 from cts_contracts.topics import SESSION_FINISHED, STEP_COMPLETED
+from cts_runtime.broker import make_broker
 from cts_runtime.executor import StepOutcome, completion
 from cts_runtime.observability import (
     CtsMetrics,
@@ -25,9 +26,11 @@ from cts_runtime.observability import (
     HttpSettings,
     Observability,
     asgi_app,
+    make_observed_broker,
     tracer_provider,
 )
 from cts_runtime.observability.health import readiness, reason
+from cts_runtime.settings import ServiceSettings
 from cts_testing.factories import step_request
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -197,6 +200,21 @@ def test_middlewares_trace_outermost_then_metrics() -> None:
     finally:
         assert traced.tracer_provider is not None
         traced.tracer_provider.shutdown()
+
+
+def test_brokers_get_the_middlewares_built_in_or_added_later() -> None:
+    observability = Observability.create("orchestrator", environ={})
+    settings = ServiceSettings(kafka_bootstrap_servers="127.0.0.1:1")
+    built = make_observed_broker(settings, observability, client_id="t")
+    assert list(built.middlewares) == list(observability.middlewares())
+
+    existing = EventMetricsMiddleware(CtsMetrics(CollectorRegistry()))
+    later = make_broker(settings, client_id="t", middlewares=[existing])
+    observability.instrument(later)
+    assert [type(m) for m in later.middlewares] == [
+        KafkaPrometheusMiddleware, EventMetricsMiddleware, EventMetricsMiddleware,
+    ]  # fmt: skip
+    assert later.middlewares[-1] is existing, "what the service had stays innermost"
 
 
 def test_http_defaults_are_safe_for_a_laptop(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
@@ -24,13 +24,14 @@ from prometheus_client import CollectorRegistry
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cts_runtime.broker import make_broker
 from cts_runtime.logs import get_logger
 from cts_runtime.observability.asgi import ObservedAsgi, asgi_app
 from cts_runtime.observability.health import MongoPing, ReadinessCheck
 from cts_runtime.observability.metrics import CtsMetrics, new_registry
 from cts_runtime.observability.recording import EventMetricsMiddleware
 from cts_runtime.observability.tracing import telemetry_middleware, tracer_provider
-from cts_runtime.settings import ServiceSettings
+from cts_runtime.settings import KafkaSettings, ServiceSettings
 
 log = get_logger(__name__)
 
@@ -64,6 +65,7 @@ class Observability:
     registry: CollectorRegistry
     metrics: CtsMetrics
     tracer_provider: TracerProvider | None
+    _middlewares: tuple[BrokerMiddleware[Any, Any], ...] | None = field(default=None, repr=False)
 
     @classmethod
     def create(
@@ -74,13 +76,18 @@ class Observability:
         return cls(service_name, registry, CtsMetrics(registry), tracer_provider(service_name, env))
 
     def middlewares(self) -> tuple[BrokerMiddleware[Any, Any], ...]:
-        """Outermost first: the trace span wraps the metrics and the handler."""
-        chain: list[BrokerMiddleware[Any, Any]] = []
-        if self.tracer_provider is not None:
-            chain.append(telemetry_middleware(self.tracer_provider))
-        chain.append(KafkaPrometheusMiddleware(registry=self.registry, app_name=self.service_name))
-        chain.append(EventMetricsMiddleware(self.metrics))
-        return tuple(chain)
+        """Outermost first: the trace span wraps the metrics and the handler. Built once, so
+        every caller shares one de-duplicating event recorder."""
+        if self._middlewares is None:
+            chain: list[BrokerMiddleware[Any, Any]] = []
+            if self.tracer_provider is not None:
+                chain.append(telemetry_middleware(self.tracer_provider))
+            chain.append(
+                KafkaPrometheusMiddleware(registry=self.registry, app_name=self.service_name)
+            )
+            chain.append(EventMetricsMiddleware(self.metrics))
+            self._middlewares = tuple(chain)
+        return self._middlewares
 
     def instrument(self, broker: KafkaBroker) -> None:
         """Add the middlewares to a broker built elsewhere, around any it already has."""
@@ -103,6 +110,15 @@ class Observability:
             readiness_timeout_s=readiness_timeout_s,
             tracer_provider=self.tracer_provider,
         )
+
+
+def make_observed_broker(
+    settings: KafkaSettings, observability: Observability, *, client_id: str, **kwargs: Any
+) -> KafkaBroker:
+    """``make_broker`` with the tracing and metrics middlewares in place from the start."""
+    return make_broker(
+        settings, client_id=client_id, middlewares=observability.middlewares(), **kwargs
+    )
 
 
 class _Server(uvicorn.Server):
