@@ -1,0 +1,1 @@
+"""``make bench``: CTS orchestration overhead and throughput, measured beside the raw floor."""

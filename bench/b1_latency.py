@@ -1,0 +1,60 @@
+"""B1: step-transition latency, CTS beside the raw floor.
+
+A transition is timed from the executor publishing ``StepCompleted`` to the executor receiving
+the session's next ``StepRequested``. Sessions run one at a time (no queueing), CTS and floor
+sessions alternate, so both see the same background load.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bench.drive import Driver
+from bench.executor import Hop
+from bench.stats import latency_summary, ratio
+from bench.systems import RunContext, deploy
+
+HOPS_PER_SESSION = 3
+"""Initialize -> Generate -> RunTests -> Finalize: three completions lead to a next command."""
+
+
+def _transitions(hops: list[Hop]) -> list[float]:
+    return [hop.seconds for hop in hops if hop.after == "completion"]
+
+
+async def run(ctx: RunContext, *, transitions: int = 2000, warmup: int = 10) -> dict[str, Any]:
+    async with (
+        deploy(ctx, "floor", "b1-floor") as floor_deployment,
+        deploy(ctx, "cts", "b1-cts") as cts_deployment,
+    ):
+        drivers = {"floor": Driver(floor_deployment), "cts": Driver(cts_deployment)}
+        for driver in drivers.values():
+            for _ in range(warmup):
+                await driver.deployment.forget([await driver.one()])
+            driver.deployment.executor.tally.hops.clear()
+        cpu_before = {k: d.deployment.services[0].cpu_seconds() for k, d in drivers.items()}
+        sessions = math.ceil(transitions / HOPS_PER_SESSION)
+        for _ in range(sessions):
+            for driver in drivers.values():
+                # Outside the timed hops: every transition sees the same near-empty collection.
+                await driver.deployment.forget([await driver.one()])
+        result: dict[str, Any] = {"sessions": sessions}
+        for kind, driver in drivers.items():
+            service = driver.deployment.services[0]
+            hops = driver.deployment.executor.tally.hops
+            cpu = service.cpu_seconds() - cpu_before[kind]
+            result[kind] = {
+                **latency_summary(_transitions(hops)),
+                "first_command": latency_summary([h.seconds for h in hops if h.after == "request"]),
+                "cpu_ms_per_session": round(cpu * 1000 / sessions, 2),
+                "peak_rss_mb": service.peak_rss_mb(),
+            }
+    result["ratio"] = {
+        q: ratio(result["cts"][f"{q}_ms"], result["floor"][f"{q}_ms"])
+        for q in ("p50", "p95", "p99")
+    }
+    result["ratio"]["cpu"] = ratio(
+        result["cts"]["cpu_ms_per_session"], result["floor"]["cpu_ms_per_session"]
+    )
+    return result

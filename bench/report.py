@@ -1,0 +1,179 @@
+"""The results as a console table, JSON and markdown (``bench-results/``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+Row = list[Any]
+
+
+def _table(header: Row, rows: list[Row]) -> list[str]:
+    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
+    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in cells[1:]]
+    return lines
+
+
+def targets(results: dict[str, Any]) -> list[Row]:
+    """(target, measured, met) for every target of issue 9 that this run measured."""
+    out: list[Row] = []
+    if b1 := results.get("b1"):
+        out.append(["B1 p50 ratio CTS/floor <= 1.5", b1["ratio"]["p50"], b1["ratio"]["p50"] <= 1.5])
+        out.append(["B1 CTS p99 < 50 ms", b1["cts"]["p99_ms"], b1["cts"]["p99_ms"] < 50])
+    if b2 := results.get("b2"):
+        for row in b2["comparisons"]:
+            if "cts_vs_floor_r1" in row:
+                value = row["cts_vs_floor_r1"]
+                out.append([f"B2 N={row['n']} CTS >= 80% of floor", value, value >= 0.8])
+        big = max(b2["comparisons"], key=lambda r: r["n"])
+        if "cts_two_vs_one" in big:
+            value = big["cts_two_vs_one"]
+            out.append([f"B2 N={big['n']} two replicas >= 1.6x one", value, value >= 1.6])
+        cts_rss = max(max(r["peak_rss_mb"]) for r in b2["rows"] if r["system"] == "cts")
+        out.append(["B2 every orchestrator < 200 MB RSS", cts_rss, cts_rss < 200])
+    if b3 := results.get("b3"):
+        value = b3["latency_ratio_p50"]
+        out.append(["B3 p50 at fix 10 / fix 1 <= 1.2 (flat)", value, value <= 1.2])
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    env, load = results["machine"], results["load"]
+    lines = [
+        f"# CTS benchmark {results['run_id']}",
+        "",
+        f"{results['started_at']} · commit {env['commit']} · {env['cpus']} CPUs "
+        f"({env['cpu_model']}) · Python {env['python']} · took {results['duration_s']} s",
+        "",
+        f"Machine load (all processes, ours included): load average "
+        f"{load['loadavg_start']} → {load['loadavg_end']}, CPU busy {load['busy_percent']}% "
+        f"over the run.",
+        "",
+    ]
+    if b1 := results.get("b1"):
+        lines += [
+            "## B1 step-transition latency",
+            "",
+            f"{b1['cts']['count']} transitions each, one session at a time.",
+            "",
+        ]
+        lines += _table(
+            ["system", "p50 ms", "p95 ms", "p99 ms", "max ms", "CPU ms/session", "peak RSS MB"],
+            [
+                [
+                    k,
+                    b1[k]["p50_ms"],
+                    b1[k]["p95_ms"],
+                    b1[k]["p99_ms"],
+                    b1[k]["max_ms"],
+                    b1[k]["cpu_ms_per_session"],
+                    b1[k]["peak_rss_mb"],
+                ]
+                for k in ("floor", "cts")
+            ]
+            + [
+                [
+                    "CTS/floor",
+                    b1["ratio"]["p50"],
+                    b1["ratio"]["p95"],
+                    b1["ratio"]["p99"],
+                    "",
+                    b1["ratio"]["cpu"],
+                    "",
+                ]
+            ],
+        )
+        lines.append("")
+    if b2 := results.get("b2"):
+        lines += ["## B2 throughput", ""]
+        lines += _table(
+            [
+                "system",
+                "replicas",
+                "N",
+                "sessions/s",
+                "transitions/s",
+                "CPU ms/session",
+                "peak RSS MB",
+            ],
+            [
+                [
+                    r["system"],
+                    r["replicas"],
+                    r["n"],
+                    r["sessions_per_s"],
+                    r["transitions_per_s"],
+                    r["cpu_ms_per_session"],
+                    " / ".join(str(m) for m in r["peak_rss_mb"]),
+                ]
+                for r in b2["rows"]
+            ],
+        )
+        lines += [
+            "",
+            *_table(
+                ["N", "CTS/floor (1 replica)", "CTS/floor (2)", "CTS 2 vs 1", "floor 2 vs 1"],
+                [
+                    [
+                        c["n"],
+                        c.get("cts_vs_floor_r1", ""),
+                        c.get("cts_vs_floor_r2", ""),
+                        c.get("cts_two_vs_one", ""),
+                        c.get("floor_two_vs_one", ""),
+                    ]
+                    for c in b2["comparisons"]
+                ],
+            ),
+            "",
+        ]
+    if b3 := results.get("b3"):
+        lines += ["## B3 growth (fix attempt 1 vs 10)", ""]
+        lines += _table(
+            ["", "fix attempt 1", "fix attempt 10", "10 / 1"],
+            [
+                [
+                    "session document (bytes, median)",
+                    b3["doc_bytes"]["fix_1"],
+                    b3["doc_bytes"]["fix_10"],
+                    b3["doc_ratio"],
+                ],
+                [
+                    "transition p50 ms",
+                    b3["latency_at_fix_1"]["p50_ms"],
+                    b3["latency_at_fix_10"]["p50_ms"],
+                    b3["latency_ratio_p50"],
+                ],
+                [
+                    "transition p95 ms",
+                    b3["latency_at_fix_1"]["p95_ms"],
+                    b3["latency_at_fix_10"]["p95_ms"],
+                    "",
+                ],
+            ],
+        )
+        lines += [
+            "",
+            f"Each interaction adds {b3['doc_bytes_per_interaction']} bytes to the "
+            "session document (the embedded audit trail); nothing else grows.",
+            "",
+        ]
+    if rows := targets(results):
+        lines += ["## Targets", ""]
+        lines += _table(
+            ["target", "measured", "met"], [[n, v, "yes" if ok else "NO"] for n, v, ok in rows]
+        )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    text = markdown(results)
+    paths = []
+    for name in (results["run_id"], "latest"):
+        (directory / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+        (directory / f"{name}.md").write_text(text + "\n")
+        paths.append(directory / f"{name}.md")
+    return directory / f"{results['run_id']}.json", paths[0]

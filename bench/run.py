@@ -1,0 +1,126 @@
+"""``python -m bench.run``: run B1, B2 and B3 against the real local stack, print the table, write
+``bench-results/<run id>.{json,md}`` (and ``latest.*``).
+
+Every run has its own topics, databases and consumer groups and removes them at the end; every
+process it starts is stopped by pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import b1_latency, b2_throughput, b3_growth, report
+from bench.machine import Snapshot, busy_percent, describe
+from bench.processes import REPO_ROOT
+from bench.systems import RunContext
+from cts_testing.stack import local_stack
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--only", default="b1,b2,b3", help="comma-separated: b1,b2,b3")
+    parser.add_argument("--transitions", type=int, default=2000, help="B1 transitions per system")
+    parser.add_argument("--sizes", type=_ints, default=(1, 10, 100, 1000), help="B2 N values")
+    parser.add_argument("--replicas", type=_ints, default=(1, 2), help="B2 replica counts")
+    parser.add_argument("--cap", type=float, default=60, help="B2: longest wait for one burst (s)")
+    parser.add_argument("--b3-sessions", type=int, default=20, help="B3 sessions per group")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run every orchestrator under pyinstrument (uv run --with pyinstrument ...)",
+    )
+    parser.add_argument(
+        "--orchestrator-env",
+        action="append",
+        default=[],
+        metavar="CTS_NAME=VALUE",
+        help="extra orchestrator setting, e.g. to try an option (repeatable)",
+    )
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dict[str, Any]:
+    run_id = f"bench{datetime.now(UTC):%m%d%H%M%S}{secrets.token_hex(2)}"
+    out_dir = args.out / run_id
+    extra = dict(item.split("=", 1) for item in args.orchestrator_env)
+    ctx = RunContext(
+        bootstrap,
+        mongodb_uri,
+        run_id,
+        out_dir,
+        orchestrator_env=extra,
+        profile_dir=out_dir / "profiles" if args.profile else None,
+    )
+    if ctx.profile_dir:
+        ctx.profile_dir.mkdir(parents=True, exist_ok=True)
+    phases = [p.strip() for p in args.only.split(",") if p.strip()]
+    results: dict[str, Any] = {
+        "run_id": run_id,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": describe(),
+        "settings": {
+            "transitions": args.transitions,
+            "sizes": list(args.sizes),
+            "replicas": list(args.replicas),
+            "b3_sessions": args.b3_sessions,
+            "orchestrator_env": extra,
+            "profile": args.profile,
+        },
+        "phase_seconds": {},
+        "phase_busy_percent": {},
+    }
+    first = Snapshot.take()
+    started = time.monotonic()
+    try:
+        for phase in phases:
+            print(f"[bench] {phase} ...", file=sys.stderr, flush=True)
+            before, phase_started = Snapshot.take(), time.monotonic()
+            if phase == "b1":
+                results["b1"] = await b1_latency.run(ctx, transitions=args.transitions)
+            elif phase == "b2":
+                results["b2"] = await b2_throughput.run(
+                    ctx, sizes=args.sizes, replicas=args.replicas, cap_s=args.cap
+                )
+            elif phase == "b3":
+                results["b3"] = await b3_growth.run(ctx, sessions=args.b3_sessions)
+            else:
+                raise SystemExit(f"unknown phase {phase!r}")
+            results["phase_seconds"][phase] = round(time.monotonic() - phase_started, 1)
+            results["phase_busy_percent"][phase] = busy_percent(before, Snapshot.take())
+            print(f"[bench] {phase} took {results['phase_seconds'][phase]} s", file=sys.stderr)
+    finally:
+        await ctx.cleanup()
+    last = Snapshot.take()
+    results["duration_s"] = round(time.monotonic() - started, 1)
+    results["load"] = {
+        "loadavg_start": first.loadavg_1m,
+        "loadavg_end": last.loadavg_1m,
+        "busy_percent": busy_percent(first, last),
+    }
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with local_stack() as endpoints:
+        results = asyncio.run(run(args, endpoints.kafka_bootstrap_servers, endpoints.mongodb_uri))
+    json_path, md_path = report.write(results, args.out)
+    print(report.markdown(results))
+    print(f"\nwrote {json_path} and {md_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

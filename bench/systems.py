@@ -1,0 +1,258 @@
+"""The two systems a benchmark drives: CTS (the real orchestrator processes) and the floor.
+
+Each deployment gets its own topic prefix, database and consumer groups, so phases never
+share state, and it is torn down (processes stopped by pid, topics and database dropped).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import bson
+from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import AsyncMongoClient
+
+from bench import floor
+from bench.executor import FailWhen, InstantExecutor
+from bench.processes import Service, wait_for_groups
+from cts_contracts import topics as t
+from cts_runtime.topics_admin import ensure_topics
+from cts_store.sessions import to_document
+from cts_testing import session_builders
+from cts_testing.factories import session_requested
+
+Kind = Literal["cts", "floor"]
+ACCOUNT, PROJECT = "acme", "shop"
+
+
+@dataclass
+class RunContext:
+    bootstrap: str
+    mongodb_uri: str
+    run_id: str
+    out_dir: Path
+    profile_dir: Path | None = None
+    orchestrator_env: dict[str, str] = field(default_factory=dict)
+    """Extra ``CTS_*`` settings for every orchestrator (e.g. to try a consumer option)."""
+    created_prefixes: list[str] = field(default_factory=list)
+    created_databases: list[str] = field(default_factory=list)
+
+    async def cleanup(self) -> None:
+        """Drop what this run created: its databases and its topics (by its own prefixes)."""
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.mongodb_uri)
+        try:
+            for name in self.created_databases:
+                await client.drop_database(name)
+        finally:
+            await client.close()
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            mine = [
+                name
+                for name in await admin.list_topics()
+                if any(name.startswith(prefix) for prefix in self.created_prefixes)
+            ]
+            if mine:
+                await admin.delete_topics(mine)
+        finally:
+            await admin.close()
+
+
+@dataclass
+class Deployment:
+    kind: Kind
+    label: str
+    prefix: str
+    database: str
+    services: list[Service]
+    executor: InstantExecutor
+    _client: AsyncMongoClient[dict[str, Any]]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def halt(self) -> None:
+        """Stop the services now (e.g. to leave a backlog behind without it competing)."""
+        for service in self.services:
+            service.stop()
+
+    def request(self, index: int) -> tuple[str, bytes]:
+        """A new session's id and the request that starts it."""
+        if self.kind == "cts":
+            event = session_requested(
+                request_id=f"{self.label}-{index}",
+                account_id=ACCOUNT,
+                project_id=PROJECT,
+                **({"options": self.options} if self.options else {}),
+            )
+            return event.data.session_id, event.model_dump_json().encode()
+        session_id = str(uuid.uuid4())
+        body = {
+            "data": {
+                "session_id": session_id,
+                "account_id": ACCOUNT,
+                "project_id": PROJECT,
+                "request_id": f"{self.label}-{index}",
+                "pad": "x" * FLOOR_REQUEST_PAD,
+            }
+        }
+        return session_id, json.dumps(body).encode()
+
+    @property
+    def requests_topic(self) -> str:
+        return t.topic(t.SESSION_REQUESTED, self.prefix)
+
+    @property
+    def collection(self) -> str:
+        return "sessions" if self.kind == "cts" else "floor"
+
+    async def document_sizes(self, session_ids: list[str]) -> dict[str, int]:
+        """BSON size of each stored session document."""
+        collection = self._client[self.database][self.collection]
+        return {
+            doc["_id"]: len(bson.encode(doc))
+            for doc in [await collection.find_one({"_id": s}) for s in session_ids]
+            if doc is not None
+        }
+
+    async def forget(self, session_ids: list[str] | None = None) -> None:
+        """Remove finished sessions' documents (all of them when ``None``).
+
+        FerretDB v1 (SQLite) reads every document of a collection for any query that is not a
+        lone ``_id``, so stored sessions slow every later transition. Removing them between
+        measurements keeps the collection the same size for CTS and the floor.
+        """
+        collection = self._client[self.database][self.collection]
+        if session_ids is None:
+            await collection.delete_many({})
+            return
+        for session_id in session_ids:
+            await collection.delete_one({"_id": session_id})
+
+
+def _cts_sizes() -> tuple[int, int, int]:
+    """(finished session document, a command, a request) of a happy-path CTS session, in bytes,
+    computed with the real pure transitions: what the floor must match byte for byte."""
+    session = session_builders.start()
+    command = len(session.outbox[0].payload)
+    while session.in_flight is not None:
+        session = session_builders.answer(session, data={"step": session.in_flight.step.value})
+    finished = session.model_copy(update={"outbox": [], "outbox_since": None})
+    request = len(session_requested().model_dump_json())
+    return len(bson.encode(to_document(finished))), command, request
+
+
+CTS_DOC_BYTES, CTS_COMMAND_BYTES, CTS_REQUEST_BYTES = _cts_sizes()
+_BARE_COMMAND = len(
+    floor.next_message(
+        {"session_id": str(uuid.uuid4()), "account_id": ACCOUNT, "project_id": PROJECT},
+        1,
+        prefix="",
+        pad="",
+    )[1]
+)
+FLOOR_COMMAND_PAD = max(0, CTS_COMMAND_BYTES - _BARE_COMMAND)
+FLOOR_REQUEST_PAD = max(0, CTS_REQUEST_BYTES - 200)
+FLOOR_DOC_PAD = max(0, CTS_DOC_BYTES - 150)
+
+
+def _orchestrator_argv(ctx: RunContext, label: str, index: int) -> list[str]:
+    if ctx.profile_dir is None:
+        return [sys.executable, "-m", "cts_orchestrator"]
+    # A session file renders later any way one likes (flat, tree, html):
+    # uv run --with pyinstrument python -m pyinstrument --load=<file> -r text -p flat=true
+    output = ctx.profile_dir / f"{label}-orchestrator{index}.pyisession"
+    return [
+        sys.executable,
+        "-m",
+        "pyinstrument",
+        "--renderer",
+        "session",
+        "-o",
+        str(output),
+        "-m",
+        "cts_orchestrator",
+    ]
+
+
+@asynccontextmanager
+async def deploy(
+    ctx: RunContext,
+    kind: Kind,
+    label: str,
+    *,
+    replicas: int = 1,
+    fail_when: FailWhen | None = None,
+    options: dict[str, Any] | None = None,
+) -> AsyncIterator[Deployment]:
+    prefix = f"{ctx.run_id}.{label}."
+    group_prefix = f"{ctx.run_id}-{label}"
+    database = f"{ctx.run_id}_{label}".replace(".", "_").replace("-", "_")
+    ctx.created_prefixes.append(prefix)
+    ctx.created_databases.append(database)
+    await ensure_topics(ctx.bootstrap, prefix=prefix, partitions=6)
+    services: list[Service] = []
+    try:
+        if kind == "cts":
+            env = {
+                "CTS_KAFKA_BOOTSTRAP_SERVERS": ctx.bootstrap,
+                "CTS_MONGODB_URI": ctx.mongodb_uri,
+                "CTS_MONGODB_DATABASE": database,
+                "CTS_TOPIC_PREFIX": prefix,
+                "CTS_GROUP_PREFIX": group_prefix,
+                **ctx.orchestrator_env,
+            }
+            for n in range(replicas):
+                log = ctx.out_dir / "logs" / f"{label}-orchestrator{n}.log"
+                services.append(
+                    Service(f"orchestrator{n}", _orchestrator_argv(ctx, label, n), env, log).start()
+                )
+            groups = [
+                f"{group_prefix}-orchestrator-requests",
+                f"{group_prefix}-orchestrator-results",
+            ]
+        else:
+            settings = floor.FloorSettings(
+                bootstrap=ctx.bootstrap,
+                mongodb_uri=ctx.mongodb_uri,
+                database=database,
+                topic_prefix=prefix,
+                group_id=f"{group_prefix}-floor",
+                doc_bytes=FLOOR_DOC_PAD,
+                command_bytes=FLOOR_COMMAND_PAD,
+            )
+            for n in range(replicas):
+                log = ctx.out_dir / "logs" / f"{label}-floor{n}.log"
+                services.append(
+                    Service.module(f"floor{n}", "bench.floor", settings.env(), log).start()
+                )
+            groups = [settings.group_id]
+        await wait_for_groups(ctx.bootstrap, groups, members=replicas, services=services)
+        executor = InstantExecutor(
+            ctx.bootstrap,
+            command_topics=[
+                t.topic(name, prefix)
+                for name in (t.AGENT_STEP_REQUESTED, t.TESTS_STEP_REQUESTED, t.GIT_STEP_REQUESTED)
+            ],
+            results_topic=t.topic(t.STEP_COMPLETED, prefix),
+            finished_topic=t.topic(t.SESSION_FINISHED, prefix),
+            group_id=f"{group_prefix}-executor",
+            fail_when=fail_when,
+        )
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(ctx.mongodb_uri)
+        try:
+            async with executor:
+                yield Deployment(
+                    kind, label, prefix, database, services, executor, client, options or {}
+                )
+        finally:
+            await client.close()
+    finally:
+        for service in services:
+            service.stop()

@@ -1,0 +1,64 @@
+"""The benchmark's own parts: answers are valid contracts, the floor walks a happy path, and
+percentiles are real samples."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import answers, floor
+from bench.stats import latency_summary, percentile, ratio
+from cts_contracts import ResultStatus, RunTestsData, Step, StepCompleted
+from cts_contracts import topics as t
+from cts_testing.factories import step_request
+
+
+@pytest.mark.parametrize("step", list(Step))
+def test_every_instant_answer_is_a_valid_step_completed(step: Step) -> None:
+    command = step_request(step).model_dump(mode="json")
+    event = StepCompleted.model_validate_json(answers.completion(command))
+    assert event.data.interaction_id == command["interaction_id"]
+    assert event.data.step is step
+    assert event.data.status is ResultStatus.OK
+    assert event.data.data is not None
+    assert event.data.data.step == step.value
+
+
+def test_a_failing_run_tests_answers_error_with_a_report_for_fix() -> None:
+    command = step_request(Step.RUN_TESTS).model_dump(mode="json")
+    event = StepCompleted.model_validate_json(answers.completion(command, fail=True))
+    assert event.data.status is ResultStatus.ERROR
+    assert event.data.data is not None
+    assert isinstance(event.data.data, RunTestsData)
+    assert event.data.data.report.startswith("== Compilation error")
+
+
+def test_fail_only_affects_run_tests() -> None:
+    command = step_request(Step.FINALIZE).model_dump(mode="json")
+    event = StepCompleted.model_validate_json(answers.completion(command, fail=True))
+    assert event.data.status is ResultStatus.OK
+
+
+def test_the_floor_dispatches_four_steps_then_finishes() -> None:
+    request = {"session_id": "s1", "account_id": "acme", "project_id": "shop"}
+    sent = [floor.next_message(request, n, prefix="p.", pad="xx") for n in range(1, 6)]
+    assert [topic for topic, _ in sent] == [
+        "p." + t.GIT_STEP_REQUESTED, "p." + t.AGENT_STEP_REQUESTED,
+        "p." + t.TESTS_STEP_REQUESTED, "p." + t.GIT_STEP_REQUESTED, "p." + t.SESSION_FINISHED,
+    ]  # fmt: skip
+    steps = [json.loads(body)["data"].get("step") for _, body in sent]
+    assert steps == ["initialize", "generate_tests_and_fixtures", "run_tests", "finalize", None]
+    assert json.loads(sent[-1][1])["data"] == {"session_id": "s1", "status": "complete"}
+
+
+def test_percentiles_are_nearest_rank_samples() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile(values, 100) == 100.0
+    assert percentile([7.0], 99) == 7.0
+    summary = latency_summary([0.001, 0.002, 0.010])
+    assert summary == {"count": 3, "p50_ms": 2.0, "p95_ms": 10.0, "p99_ms": 10.0,
+                       "max_ms": 10.0, "mean_ms": 4.33}  # fmt: skip
+    assert ratio(3.0, 2.0) == 1.5
