@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import anthropic
+import httpx2
 
 from cts_agent_runner.model import ModelFailure, ModelReply, ModelRequest, TokenUsage
 from cts_agent_runner.settings import AgentRunnerSettings
@@ -63,7 +64,9 @@ def _as_param(block: Any) -> dict[str, Any] | None:
 class AnthropicModel:
     """Owns one ``AsyncAnthropic`` client (its connection pool); close it with ``aclose``."""
 
-    def __init__(self, settings: AgentRunnerSettings) -> None:
+    def __init__(
+        self, settings: AgentRunnerSettings, *, http_client: httpx2.AsyncClient | None = None
+    ) -> None:
         secret = settings.anthropic_api_key
         self._key = secret.get_secret_value() if secret else None
         if self._key is None and settings.anthropic_base_url:
@@ -76,6 +79,7 @@ class AnthropicModel:
                 base_url=settings.anthropic_base_url,
                 max_retries=settings.anthropic_max_retries,
                 timeout=settings.anthropic_timeout_s,
+                http_client=http_client,
             )
             if self._key
             else None

@@ -1,0 +1,258 @@
+"""The agent step with fake ports: claims first, then the loop, transcript and outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from cts_agent_runner.conversation import strip_cache_control
+from cts_agent_runner.model import ModelFailure, ModelReply, ModelRequest
+from cts_agent_runner.service import AgentStep
+from cts_agent_runner.settings import AgentRunnerSettings
+from cts_agent_runner.transcripts import Transcript
+from cts_contracts import AgentData, Expect, ResultStatus, Step
+from cts_contracts.step_requested import StepRequestedData
+from cts_runtime.executor import NoAnswer, StepOutcome
+
+from .fakes import (
+    DESIGN,
+    FIXTURE_FILE,
+    PARENT_DESIGN,
+    TEST_FILE,
+    FakeModel,
+    MemoryClaims,
+    MemoryTranscripts,
+    Reply,
+    reply,
+    text,
+    use,
+)
+
+WRITE_BOTH = [
+    reply(use("t1", "read_file", path=DESIGN), use("t2", "read_file", path=PARENT_DESIGN)),
+    reply(use("t3", "write_file", path=TEST_FILE, content="defmodule T do\nend\n"),
+          use("t4", "write_file", path=FIXTURE_FILE, content="defmodule F do\nend\n")),
+    reply(text("Wrote both files.")),
+]  # fmt: skip
+
+
+class Harness:
+    def __init__(self, settings: AgentRunnerSettings, replies: list[Reply]) -> None:
+        self.model = FakeModel(replies)
+        self.claims = MemoryClaims()
+        self.transcripts = MemoryTranscripts()
+        self.step = AgentStep(
+            settings, model=self.model, claims=self.claims, transcripts=self.transcripts
+        )
+
+
+def agent_data(outcome: StepOutcome) -> AgentData:
+    assert isinstance(outcome.data, AgentData)
+    return outcome.data
+
+
+async def test_generate_writes_both_files_and_reports_its_spend(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    harness = Harness(settings, list(WRITE_BOTH))
+    outcome = await harness.step(command)
+    assert outcome.status is ResultStatus.OK
+    assert outcome.summary.startswith(f"wrote {TEST_FILE}, {FIXTURE_FILE} (3 turn(s), $")
+    data = agent_data(outcome)
+    assert data.files_written == [TEST_FILE, FIXTURE_FILE]
+    assert (data.turns, data.model, data.transcript_artifact_id) == (
+        3,
+        "fake-model",
+        command.session_id,
+    )
+    assert (data.usage.input_tokens, data.usage.cache_read_tokens) == (30, 30)
+    assert data.usage.cost_usd > 0
+    stored = harness.transcripts.saved[(command.account_id, command.project_id,
+                                        command.session_id)]  # fmt: skip
+    assert stored.interactions == [command.interaction_id]
+    assert len(stored.messages) == 6
+    assert harness.claims.docs[command.interaction_id]["outcome"] == outcome
+
+
+async def test_the_prompt_gives_paths_rules_and_the_red_mode(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    harness = Harness(settings, [reply(text("nothing"))])
+    await harness.step(command)
+    request = harness.model.requests[0]
+    prompt = request.messages[0]["content"][0]["text"]
+    assert prompt.startswith("Step: generate_tests_and_fixtures\nSession: ")
+    assert f"- the component design: {DESIGN}" in prompt
+    assert f"- the parent context design: {PARENT_DESIGN}" in prompt
+    assert "does not exist yet; the tests are written first" in prompt
+    assert "# UserRepository" not in prompt  # paths, not contents
+    rules = request.system[1]["text"]
+    assert 'source="built-in exunit_tests.md"' in rules
+    assert 'source="docs/rules/project.md"' in rules
+    assert request.model == settings.agent_model
+
+
+async def test_green_mode_points_at_the_source_and_the_command_model_wins(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    green = command.model_copy(update={"expect": Expect.GREEN, "model": "claude-opus-5"})
+    harness = Harness(settings, [reply(text("nothing"))])
+    await harness.step(green)
+    prompt = harness.model.requests[0].messages[0]["content"][0]["text"]
+    assert "- the component source: lib/my_app/accounts/user_repository.ex" in prompt
+    assert harness.model.requests[0].model == "claude-opus-5"
+
+
+async def test_a_model_that_writes_no_test_file_is_an_error(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    harness = Harness(settings, [
+        reply(use("t1", "write_file", path=FIXTURE_FILE, content="x")), reply(text("Done!")),
+    ])  # fmt: skip
+    outcome = await harness.step(command)
+    assert (outcome.status, outcome.summary) == (ResultStatus.ERROR, "no test file written")
+    assert outcome.error_message == (
+        f"no test file written: the model ended its turn without writing {TEST_FILE} "
+        f"(wrote: {FIXTURE_FILE})"
+    )
+    assert agent_data(outcome).turns == 2
+
+
+async def test_a_completed_claim_is_answered_without_calling_the_model(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    harness = Harness(settings, list(WRITE_BOTH))
+    first = await harness.step(command)
+    again = await AgentStep(settings, model=harness.model, claims=harness.claims,
+                            transcripts=harness.transcripts)(command)  # fmt: skip
+    assert again == first
+    assert len(harness.model.requests) == 3
+
+
+async def test_a_live_claim_of_another_instance_means_no_answer(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow(request: ModelRequest) -> ModelReply:
+        started.set()
+        await release.wait()
+        return reply(use("t3", "write_file", path=TEST_FILE, content="x"))
+
+    harness = Harness(settings, [slow, reply(text("done"))])
+    first = asyncio.create_task(harness.step(command))
+    await started.wait()
+    other = AgentStep(settings, model=harness.model, claims=harness.claims,
+                      transcripts=harness.transcripts)  # fmt: skip
+    with pytest.raises(NoAnswer, match="claimed by"):
+        await other(command)
+    release.set()
+    assert (await first).status is ResultStatus.OK
+    assert len(harness.model.requests) == 2
+
+
+async def test_a_run_whose_claim_is_taken_over_stops_without_answering(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    harness = Harness(settings, [])
+
+    async def hijacked(request: ModelRequest) -> ModelReply:
+        harness.claims.docs[command.interaction_id]["owner"] = "someone-else"
+        await asyncio.sleep(5)
+        raise AssertionError("the run should have been cancelled")
+
+    harness.model.replies = [hijacked]
+    with pytest.raises(NoAnswer, match="was taken over"):
+        await harness.step(command)
+
+
+async def test_fix_continues_the_stored_conversation_with_the_errors(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    harness = Harness(settings, [*WRITE_BOTH,
+                                 reply(use("t9", "write_file", path=TEST_FILE, content="fixed")),
+                                 reply(text("Fixed."))])  # fmt: skip
+    await harness.step(command)
+    fix = command.model_copy(update={
+        "step": Step.FIX_COMPILATION_ERRORS, "interaction_id": "fix-1", "fix_attempt": 1,
+        "previous_errors": "** (CompileError) test/x_test.exs:3: undefined function foo/0",
+    })  # fmt: skip
+    outcome = await harness.step(fix)
+    assert outcome.status is ResultStatus.OK
+    assert agent_data(outcome).files_written == [TEST_FILE]
+    assert agent_data(outcome).step == "fix_compilation_errors"
+    sent = strip_cache_control(harness.model.requests[3].messages)
+    generate_conversation = [
+        *strip_cache_control(harness.model.requests[2].messages),
+        {"role": "assistant", "content": [text("Wrote both files.")]},
+    ]
+    assert sent[:6] == generate_conversation
+    assert len(sent) == 7
+    last = sent[-1]["content"][-1]["text"]
+    assert last.startswith("Step: fix_compilation_errors\nFix attempt 1: RunTests did not meet")
+    assert "undefined function foo/0" in last
+    stored = harness.transcripts.saved[(fix.account_id, fix.project_id, fix.session_id)]
+    assert stored.interactions == [command.interaction_id, "fix-1"]
+
+
+async def test_fix_without_a_stored_conversation_starts_one(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    fix = command.model_copy(update={"step": Step.FIX_COMPILATION_ERRORS,
+                                     "previous_errors": "boom"})  # fmt: skip
+    harness = Harness(settings, [reply(text("Nothing to change."))])
+    outcome = await harness.step(fix)
+    first = harness.model.requests[0].messages
+    assert len(first) == 1
+    assert [b["text"].split("\n")[0] for b in first[0]["content"]] == [
+        "Step: generate_tests_and_fixtures",
+        "Step: fix_compilation_errors",
+    ]
+    assert (outcome.status, outcome.summary) == (ResultStatus.ERROR, "no file written")
+
+
+@pytest.mark.parametrize(("transient", "status"),
+                         [(True, ResultStatus.TRANSIENT), (False, ResultStatus.ERROR)])  # fmt: skip
+async def test_model_failures_keep_their_kind_and_the_spend(
+    settings: AgentRunnerSettings, command: StepRequestedData, transient: bool,
+    status: ResultStatus,
+) -> None:  # fmt: skip
+    failure = ModelFailure("Anthropic API error 529 (overloaded_error: busy)", transient=transient)
+    harness = Harness(settings, [reply(use("t1", "list_files")), failure])
+    outcome = await harness.step(command)
+    assert outcome.status is status
+    assert outcome.error_message == failure.message
+    assert agent_data(outcome).turns == 1
+    assert agent_data(outcome).usage.output_tokens == 10
+
+
+async def test_a_failure_before_any_turn_keeps_the_previous_transcript(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    harness = Harness(settings, [ModelFailure("down", transient=True)])
+    key = (command.account_id, command.project_id, command.session_id)
+    harness.transcripts.saved[key] = Transcript([{"role": "user", "content": "old"}], ["x"])
+    outcome = await harness.step(command)
+    assert outcome.status is ResultStatus.TRANSIENT
+    assert harness.transcripts.saved[key].interactions == ["x"]
+    assert agent_data(outcome).transcript_artifact_id is None
+
+
+async def test_steps_and_workspaces_it_cannot_run(
+    settings: AgentRunnerSettings, command: StepRequestedData, workspace_root: Path
+) -> None:
+    harness = Harness(settings, [])
+    wrong = await harness.step(command.model_copy(update={"step": Step.RUN_TESTS}))
+    assert (wrong.status, wrong.summary) == (
+        ResultStatus.ERROR,
+        "the agent-runner does not run run_tests",
+    )
+    gone = await harness.step(command.model_copy(update={"workspace": "acme/shop/none"}))
+    assert (gone.status, gone.summary) == (
+        ResultStatus.TRANSIENT,
+        "workspace acme/shop/none does not exist",
+    )
+    assert harness.model.requests == []

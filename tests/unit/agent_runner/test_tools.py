@@ -1,0 +1,105 @@
+"""The file tools: answers for the model, refusals as error results, caps."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cts_agent_runner.jail import Jail
+from cts_agent_runner.tools import TOOL_SPECS, ToolBox
+
+TEST_FILE = "test/my_app/thing_test.exs"
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> ToolBox:
+    root = tmp_path / "ws"
+    (root / "lib" / "my_app").mkdir(parents=True)
+    (root / "lib" / "my_app" / "thing.ex").write_text(
+        "defmodule MyApp.Thing do\n  def go, do: :ok\nend\n"
+    )
+    (root / "_build").mkdir()
+    (root / "_build" / "junk.beam").write_text("x")
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    jail = Jail(root, writable=(TEST_FILE,), writable_dirs=("test/support",))
+    return ToolBox(jail, read_cap=64, write_cap=100)
+
+
+def test_four_tools_are_offered_with_schemas() -> None:
+    assert [spec["name"] for spec in TOOL_SPECS] == [
+        "list_files",
+        "read_file",
+        "write_file",
+        "search",
+    ]
+    assert all(spec["input_schema"]["type"] == "object" for spec in TOOL_SPECS)
+
+
+async def test_list_files_skips_build_output_and_git(box: ToolBox) -> None:
+    result = await box.call("list_files", {"dir": "."})
+    assert not result.is_error
+    assert result.text.splitlines() == ["lib/", "lib/my_app/", "lib/my_app/thing.ex"]
+
+
+async def test_read_file_by_lines(box: ToolBox) -> None:
+    result = await box.call("read_file", {"path": "lib/my_app/thing.ex", "offset": 2, "limit": 1})
+    assert result.text == "[lib/my_app/thing.ex: lines 2-2 of 3]\n  def go, do: :ok\n"
+
+
+async def test_read_file_is_capped_and_says_so(box: ToolBox, tmp_path: Path) -> None:
+    (box.jail.root / "lib" / "big.ex").write_text("x" * 50 + "\n" + "y" * 50 + "\n")
+    result = await box.call("read_file", {"path": "lib/big.ex"})
+    assert "cut at the read size cap" in result.text
+    assert result.text.endswith("x" * 50 + "\n" + "y" * 13)
+
+
+async def test_write_file_records_the_file_once(box: ToolBox) -> None:
+    for _ in range(2):
+        result = await box.call(
+            "write_file", {"path": TEST_FILE, "content": "defmodule T do\nend\n"}
+        )
+        assert result.text == f"wrote {TEST_FILE} (19 bytes)"
+    assert (box.jail.root / TEST_FILE).read_text() == "defmodule T do\nend\n"
+    assert box.written == [TEST_FILE]
+
+
+async def test_refusals_are_error_results_and_nothing_is_written(box: ToolBox) -> None:
+    attempts = [
+        ("write_file", {"path": "lib/my_app/thing.ex", "content": "hacked"}),
+        ("write_file", {"path": "../escape.ex", "content": "x"}),
+        ("write_file", {"path": "/tmp/abs.ex", "content": "x"}),
+        ("write_file", {"path": TEST_FILE, "content": "x" * 101}),
+        ("read_file", {"path": ".git/HEAD"}),
+        ("read_file", {"path": "a\x00b"}),
+    ]
+    for name, arguments in attempts:
+        result = await box.call(name, arguments)
+        assert result.is_error, (name, arguments)
+        assert result.text.startswith("refused: ")
+    assert (box.jail.root / "lib" / "my_app" / "thing.ex").read_text().startswith("defmodule")
+    assert not (box.jail.root / TEST_FILE).exists()
+    assert box.written == []
+
+
+async def test_bad_calls_are_error_results(box: ToolBox) -> None:
+    assert (await box.call("rm_rf", {})).text == "unknown tool 'rm_rf'"
+    assert (await box.call("read_file", "lib")).text == "the tool input must be an object"
+    missing = await box.call("read_file", {"path": "lib/none.ex"})
+    assert (missing.is_error, missing.text) == (True, "'lib/none.ex' does not exist")
+    not_text = await box.call("write_file", {"path": TEST_FILE, "content": 3})
+    assert not_text.is_error
+    bad_offset = await box.call("read_file", {"path": "lib/my_app/thing.ex", "offset": "x"})
+    assert bad_offset.is_error
+    assert bad_offset.text.startswith("read_file failed: ValueError")
+
+
+async def test_search_finds_literal_text_outside_skipped_dirs(box: ToolBox) -> None:
+    (box.jail.root / "_build" / "more.ex").write_text("def go")
+    os.symlink(box.jail.root / "lib" / "my_app" / "thing.ex", box.jail.root / "lib" / "link.ex")
+    result = await box.call("search", {"pattern": "def go"})
+    assert result.text == "lib/my_app/thing.ex:2:   def go, do: :ok"
+    assert (await box.call("search", {"pattern": "(.*)*"})).text == "no matches"
+    assert (await box.call("search", {"pattern": ""})).is_error
