@@ -15,14 +15,9 @@ from cts_runtime.observability.asgi import ObservedAsgi, asgi_app
 from cts_runtime.observability.health import MongoPing, ReadinessCheck
 from cts_runtime.observability.metrics import CtsMetrics, new_registry
 from cts_runtime.observability.recording import EventMetricsMiddleware
-from cts_runtime.observability.service import (
-    HttpSettings,
-    Observability,
-    make_observed_broker,
-    run_service,
-    serve,
-)
+from cts_runtime.observability.serving import HttpSettings, run_service, serve
 from cts_runtime.observability.tracing import tracer_provider, tracing_enabled
+from cts_runtime.observability.wiring import Observability, make_observed_broker
 
 __all__ = [
     "CtsMetrics",

@@ -11,7 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 
-from cts_runtime.observability.service import HttpSettings
+from cts_runtime.observability.serving import HttpSettings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,31 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 import uvicorn
 from faststream import FastStream
-from faststream._internal.types import BrokerMiddleware
 from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from opentelemetry.sdk.trace import TracerProvider
-from prometheus_client import CollectorRegistry
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cts_runtime.broker import make_broker
 from cts_runtime.logs import get_logger
-from cts_runtime.observability.asgi import ObservedAsgi, asgi_app
+from cts_runtime.observability.asgi import ObservedAsgi
 from cts_runtime.observability.health import MongoPing, ReadinessCheck
-from cts_runtime.observability.metrics import CtsMetrics, new_registry
-from cts_runtime.observability.recording import EventMetricsMiddleware
-from cts_runtime.observability.tracing import telemetry_middleware, tracer_provider
-from cts_runtime.settings import KafkaSettings, ServiceSettings
+from cts_runtime.observability.wiring import Observability
+from cts_runtime.settings import ServiceSettings
 
 log = get_logger(__name__)
 
@@ -54,70 +44,6 @@ class HttpSettings(BaseSettings):
     readiness_timeout_s: float = Field(default=3.0, gt=0, le=60)
     shutdown_grace_s: int = Field(
         default=20, ge=1, description="Longest wait for open HTTP requests at shutdown"
-    )
-
-
-@dataclass
-class Observability:
-    """One service process's registry, CTS metrics and (optional) tracer provider."""
-
-    service_name: str
-    registry: CollectorRegistry
-    metrics: CtsMetrics
-    tracer_provider: TracerProvider | None
-    _middlewares: tuple[BrokerMiddleware[Any, Any], ...] | None = field(default=None, repr=False)
-
-    @classmethod
-    def create(
-        cls, service_name: str, *, environ: Mapping[str, str] | None = None
-    ) -> Observability:
-        registry = new_registry()
-        env = os.environ if environ is None else environ
-        return cls(service_name, registry, CtsMetrics(registry), tracer_provider(service_name, env))
-
-    def middlewares(self) -> tuple[BrokerMiddleware[Any, Any], ...]:
-        """Outermost first: the trace span wraps the metrics and the handler. Built once, so
-        every caller shares one de-duplicating event recorder."""
-        if self._middlewares is None:
-            chain: list[BrokerMiddleware[Any, Any]] = []
-            if self.tracer_provider is not None:
-                chain.append(telemetry_middleware(self.tracer_provider))
-            chain.append(
-                KafkaPrometheusMiddleware(registry=self.registry, app_name=self.service_name)
-            )
-            chain.append(EventMetricsMiddleware(self.metrics))
-            self._middlewares = tuple(chain)
-        return self._middlewares
-
-    def instrument(self, broker: KafkaBroker) -> None:
-        """Add the middlewares to a broker built elsewhere, around any it already has."""
-        for middleware in reversed(self.middlewares()):
-            broker.insert_middleware(middleware)
-
-    def asgi_app(
-        self,
-        app: FastStream,
-        broker: KafkaBroker | None = None,
-        *,
-        readiness: Sequence[ReadinessCheck] = (),
-        readiness_timeout_s: float = 3.0,
-    ) -> ObservedAsgi:
-        return asgi_app(
-            app,
-            broker,
-            registry=self.registry,
-            readiness=readiness,
-            readiness_timeout_s=readiness_timeout_s,
-            tracer_provider=self.tracer_provider,
-        )
-
-
-def make_observed_broker(
-    settings: KafkaSettings, observability: Observability, *, client_id: str, **kwargs: Any
-) -> KafkaBroker:
-    """``make_broker`` with the tracing and metrics middlewares in place from the start."""
-    return make_broker(
-        settings, client_id=client_id, middlewares=observability.middlewares(), **kwargs
     )
 
 
