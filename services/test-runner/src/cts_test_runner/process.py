@@ -1,23 +1,23 @@
 """Run one command as its own process group, with a timeout and a streaming output cap.
 
-The group matters: ``mix`` starts the BEAM, which starts port programs; killing only the
-leader would leave the rest running. Every exit path (normal, timeout, cancellation) ends with
-a SIGKILL to the whole group.
+Every exit path (normal, timeout, cancellation) ends by killing everything the command
+started (see ``process_tree``): the leader's group, its descendants, and anything carrying
+this run's marker, so a hanging or daemonising test leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from cts_test_runner.capped_output import CappedOutput
+from cts_test_runner.process_tree import MARKER_NAME, kill_run
 
 CHUNK = 64 * 1024
 DRAIN_S = 5.0
@@ -34,6 +34,10 @@ class ProcessResult:
     timed_out: bool
     duration_s: float
     pid: int
+    run_id: str
+    """The marker every process of this run carried in ``CTS_RUN_ID``."""
+    leftovers_killed: int = 0
+    """Processes outside the leader's group that had to be killed at the end."""
 
     @property
     def succeeded(self) -> bool:
@@ -54,11 +58,6 @@ class ProcessPort(Protocol):
     ) -> ProcessResult: ...
 
 
-def kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-
-
 async def _pump(stream: asyncio.StreamReader, sink: CappedOutput) -> None:
     while chunk := await stream.read(CHUNK):
         sink.write(chunk)
@@ -74,10 +73,11 @@ async def run_process(
 ) -> ProcessResult:
     """stdout and stderr share one pipe so the report shows them in the order they came."""
     started = time.monotonic()
+    run_id = uuid.uuid4().hex
     proc = await asyncio.create_subprocess_exec(
         *argv,
         cwd=cwd,
-        env=dict(env),
+        env={**env, MARKER_NAME: run_id},
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -87,14 +87,15 @@ async def run_process(
     assert proc.stdout is not None
     pump = asyncio.create_task(_pump(proc.stdout, sink))
     timed_out = False
+    leftovers = 0
     try:
         await asyncio.wait_for(proc.wait(), timeout=max(timeout_s, 0.001))
     except TimeoutError:
         timed_out = True
     finally:
-        # The leader's pid is the group id (start_new_session); children it left behind die too.
-        kill_group(proc.pid)
-        if proc.returncode is None:
+        alive = proc.returncode is None
+        leftovers = await asyncio.to_thread(kill_run, proc.pid, run_id, leader_alive=alive)
+        if alive:
             await proc.wait()
         # A grandchild that escaped the group could hold the pipe open: do not wait forever.
         done, _ = await asyncio.wait({pump}, timeout=DRAIN_S)
@@ -111,4 +112,6 @@ async def run_process(
         timed_out=timed_out,
         duration_s=time.monotonic() - started,
         pid=proc.pid,
+        run_id=run_id,
+        leftovers_killed=leftovers,
     )

@@ -183,7 +183,7 @@ def judge(
             Finding(
                 "Compiler warnings in the generated files (treated as errors)",
                 [f"{where(w)}: {w.message}" for w in counted],
-                f"{len(counted)} warning(s)",
+                f"{len(counted)} warning(s) as errors",
             )
         )
     if results.compiled and not timed_out:
