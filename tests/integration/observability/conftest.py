@@ -67,10 +67,10 @@ class ProbeFactory:
         self._tmp_path = tmp_path
         self.started: list[Probe] = []
 
-    def start(self, **env: str) -> Probe:
+    def start(self, *args: str, module: str = "probe_service", **env: str) -> Probe:
         port = free_port()
         process = ServiceProcess(
-            "probe_service",
+            module,
             env={
                 "PYTHONPATH": str(HERE),
                 "PYTHONUNBUFFERED": "1",
@@ -79,6 +79,7 @@ class ProbeFactory:
                 **env,
             },
             log_path=self._tmp_path / f"probe-{len(self.started)}.log",
+            args=args,
         ).start()
         probe = Probe(process, port)
         self.started.append(probe)
