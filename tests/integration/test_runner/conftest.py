@@ -65,7 +65,7 @@ class Sandbox:
         """A fresh session workspace holding the sample project plus the given files."""
         command = step_request(Step.RUN_TESTS, expect=expect, **overrides)
         workspace = self.root / command.workspace
-        shutil.copytree(SAMPLE, workspace)
+        self.copy_sample(workspace)
         files = {TEST_FILE: test, FIXTURE_FILE: fixture, SOURCE_FILE: source}
         if design is not None:
             files[command.component.design_file] = design
@@ -78,11 +78,26 @@ class Sandbox:
     def path(self, command: StepRequestedData) -> Path:
         return self.root / command.workspace
 
+    @staticmethod
+    def copy_sample(destination: Path) -> None:
+        shutil.copytree(SAMPLE, destination)
+
+    def runner(self, **settings: Any) -> tuple[RunTests, RecordingProcess]:
+        """A RunTests on this root with the real process runner, recorded."""
+        recorder = RecordingProcess()
+        config = TestRunnerSettings(workspace_root=self.root, log_format="console", **settings)
+        return RunTests(config, process=recorder), recorder
+
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
     """One workspace root per module: its sessions share the per-project build, as in prod."""
     return Sandbox(tmp_path_factory.mktemp("workspaces"))
+
+
+@pytest.fixture(scope="session")
+def sandbox_factory() -> type[Sandbox]:
+    return Sandbox
 
 
 @pytest.fixture(scope="session")

@@ -31,9 +31,11 @@ async def test_run_tests_command_through_kafka_answers_with_structured_results(
         log_format="console",
     )
     app = build_app(settings)
+    broker = app.broker
+    assert broker is not None
     results = topic(STEP_COMPLETED, topic_prefix)
 
-    async with Collector(stack.kafka_bootstrap_servers, results) as events, app.broker:
+    async with Collector(stack.kafka_bootstrap_servers, results) as events, broker:
         await app.start()
         for command in (red, broken):
             event = StepRequested(source="cts/tests", subject=command.session_id, data=command)
