@@ -67,8 +67,12 @@ async def test_mix_build_root_is_honoured_by_elixir(tmp_path: Path, sandbox_fact
     workspace = tmp_path / "plain"
     sandbox.copy_sample(workspace)
     build_root = tmp_path / "elsewhere"
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "MIX_ENV": "test",
-           "MIX_BUILD_ROOT": str(build_root)}  # fmt: skip
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "MIX_ENV": "test",
+        "MIX_BUILD_ROOT": str(build_root),
+    }
 
     result = await run_process(
         ["mix", "compile"], cwd=workspace, env=env, timeout_s=120, cap_bytes=1 << 20

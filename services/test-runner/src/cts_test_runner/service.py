@@ -86,12 +86,29 @@ class RunTests:
         timed_out = any(run.timed_out for run in runs)
         verdict = judge(results, policy, timed_out=timed_out, alignment=alignment)
         output = "\n".join(run.output for run in runs)
-        report = render_report(verdict, results, expect=command.expect.value, alignment=alignment,
-                               design_file=component.design_file, output=output)  # fmt: skip
-        data = _data(results, verdict=verdict, alignment=alignment, runs=runs, report=report,
-                     duration_s=time.monotonic() - started)  # fmt: skip
-        log.info("tests judged", ok=verdict.ok, summary=verdict.summary[:200],
-                 total=data.total, duration_s=round(data.duration_s, 2))  # fmt: skip
+        report = render_report(
+            verdict,
+            results,
+            expect=command.expect.value,
+            alignment=alignment,
+            design_file=component.design_file,
+            output=output,
+        )
+        data = _data(
+            results,
+            verdict=verdict,
+            alignment=alignment,
+            runs=runs,
+            report=report,
+            duration_s=time.monotonic() - started,
+        )
+        log.info(
+            "tests judged",
+            ok=verdict.ok,
+            summary=verdict.summary[:200],
+            total=data.total,
+            duration_s=round(data.duration_s, 2),
+        )
         if verdict.ok:
             return StepOutcome.ok(verdict.summary, data)
         return StepOutcome.error(verdict.summary, error_message(verdict), data)
@@ -116,12 +133,20 @@ class RunTests:
                     self._environ, allow=self._settings.test_env_allow, extra=step.env
                 )
                 run = await self._process(
-                    step.argv, cwd=workspace, env=env, timeout_s=deadline - time.monotonic(),
+                    step.argv,
+                    cwd=workspace,
+                    env=env,
+                    timeout_s=deadline - time.monotonic(),
                     cap_bytes=self._settings.test_output_cap_bytes,
-                )  # fmt: skip
+                )
                 runs.append(run)
-                log.info("command finished", label=step.label, exit_code=run.exit_code,
-                         timed_out=run.timed_out, duration_s=round(run.duration_s, 2))  # fmt: skip
+                log.info(
+                    "command finished",
+                    label=step.label,
+                    exit_code=run.exit_code,
+                    timed_out=run.timed_out,
+                    duration_s=round(run.duration_s, 2),
+                )
                 if run.timed_out or (step.gate and not run.succeeded):
                     break
             results = await asyncio.to_thread(runner.parse, request, runs)
@@ -164,10 +189,16 @@ def _data(
         return sum(1 for t in tests if t.state in states)
 
     cases = [
-        TestCase(module=t.module[:200], name=t.full_name()[:4000], file=t.file,
-                 line=t.line, state=t.state, message=(t.message or None) and t.message[:4000])
+        TestCase(
+            module=t.module[:200],
+            name=t.full_name()[:4000],
+            file=t.file,
+            line=t.line,
+            state=t.state,
+            message=(t.message or None) and t.message[:4000],
+        )
         for t in tests[:MAX_LISTED]
-    ]  # fmt: skip
+    ]
     return RunTestsData(
         compiled=results.compiled,
         timed_out=any(run.timed_out for run in runs),

@@ -2,13 +2,20 @@
 
 Elixir 1.14 has no structured diagnostics API for ``mix test`` (``Code.with_diagnostics``
 came in 1.15, and ``mix test`` drops the parallel compiler's warning list), so the compiler's
-own fixed formats are read here. Both the 1.14 shape and the 1.15+ shape are understood:
+own fixed formats are read here. Elixir 1.14 prints
 
-    warning: variable "x" is unused (...)            warning: variable "x" is unused (...)
-      test/a_test.exs:7: ATest."test ..."/1            │
-                                                     7 │  x = 1
-    == Compilation error in file test/a.exs ==         └─ test/a_test.exs:7:5: ATest...
-    ** (CompileError) test/a.exs:6: undefined ...
+    warning: variable "x" is unused (...)
+      test/a_test.exs:7: ATest."test ..."/1
+
+    == Compilation error in file test/a_test.exs ==
+    ** (CompileError) test/a_test.exs:6: undefined function f/0 (...)
+
+and 1.16+ indents the block and points with a box drawing, both understood here:
+
+        warning: variable "x" is unused (...)
+        │
+      7 │   x = 1
+        └─ test/a_test.exs:7:5: ATest."test ..."/1
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ _HEADLINE = re.compile(
 _COMPILED = re.compile(r"^Compiled (?P<file>\S+\.(?:ex|erl))\s*$")
 _SNIPPET = re.compile(r"^\s*\d*\s*│")
 _FOUND_AT = re.compile(r"^(?:Invalid call )?[Ff]ound at \d+ locations?:\s*$")
+_BLOCK = re.compile(r"^ {0,4}(?P<severity>warning|error): (?P<message>.*)$")
+"""1.14 starts a diagnostic at column 0; 1.16+ indents it by four spaces."""
 _LOGGED = "(errors have been logged)"
 MAX_MESSAGE = 1_500
 
@@ -51,11 +60,9 @@ def parse_compiler_output(text: str) -> CompilerOutput:
         line = lines[i]
         if match := _COMPILED.match(line):
             compiled.append(match["file"])
-        if line.startswith("warning: "):
-            i = _read_block(lines, i, "warning", warnings)
-            continue
-        if line.startswith("error: "):
-            i = _read_block(lines, i, "error", errors)
+        if block := _BLOCK.match(line):
+            into = warnings if block["severity"] == "warning" else errors
+            i = _read_block(lines, i, block["severity"], into)
             continue
         diagnostic = _headline(lines, i) if line.startswith("** (") else None
         # 1.15+ ends with "cannot compile module ... (errors have been logged)": a repeat.
@@ -67,12 +74,12 @@ def parse_compiler_output(text: str) -> CompilerOutput:
 
 def _read_block(lines: list[str], start: int, severity: str, into: list[Diagnostic]) -> int:
     """A ``warning:``/``error:`` block: message lines, then one or more locations."""
-    message = [lines[start].split(": ", 1)[1]]
+    message = [lines[start].split(": ", 1)[1].strip()]
     locations: list[tuple[str, int]] = []
     i = start + 1
     while i < len(lines) and lines[i].strip():
         line = lines[i]
-        if line.startswith(("warning: ", "error: ", "** (", "== ")):
+        if _BLOCK.match(line) or line.startswith(("** (", "== ")):
             break
         if match := _LOCATION.match(line):
             locations.append((match["file"], int(match["line"])))

@@ -23,8 +23,14 @@ class PytestRunner:
 
     def commands(self, request: RunRequest) -> list[Command]:
         # xunit1 is the JUnit family that records each test's file and line.
-        junit = ("--junitxml", str(request.scratch / REPORT_NAME), "-o", "junit_family=xunit1",
-                 "-p", "no:cacheprovider")  # fmt: skip
+        junit = (
+            "--junitxml",
+            str(request.scratch / REPORT_NAME),
+            "-o",
+            "junit_family=xunit1",
+            "-p",
+            "no:cacheprovider",
+        )
         base = request.test_command or ("python", "-m", "pytest", request.test_file, "-q")
         return [Command((*base, *junit), {"PYTHONDONTWRITEBYTECODE": "1"}, "pytest")]
 

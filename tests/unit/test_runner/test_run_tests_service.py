@@ -1,0 +1,282 @@
+"""The RunTests handler with a scripted process port: no Elixir, no servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cts_contracts import Expect, ResultStatus, RunTestsData, Step
+from cts_contracts.step_requested import StepRequestedData
+from cts_test_runner.process import ProcessResult
+from cts_test_runner.runners.exunit import REPORT_ENV
+from cts_test_runner.service import RunTests
+from cts_test_runner.settings import TestRunnerSettings
+from cts_testing.factories import step_request
+
+TEST_FILE = "test/my_app/accounts/user_repository_test.exs"
+DESIGN = """# UserRepository
+
+## Test Assertions
+
+- describe "create_user/1"
+  - test "inserts a user"
+"""
+PASSED = {
+    "module": "MyApp.Accounts.UserRepositoryTest",
+    "describe": "create_user/1",
+    "name": "inserts a user",
+    "file": TEST_FILE,
+    "line": 5,
+    "state": "passed",
+    "message": None,
+    "test_type": "test",
+}
+FAILED = PASSED | {"state": "failed", "message": "** (UndefinedFunctionError) ..."}
+
+
+class FakeMix:
+    """Answers ``mix compile`` and ``mix test`` the way the real ones would, scripted."""
+
+    def __init__(
+        self,
+        *,
+        compile_exit: int = 0,
+        compile_output: str = "Generated my_app app\n",
+        tests: list[dict[str, Any]] | None = None,
+        test_output: str = "",
+        hang: bool = False,
+        delay_s: float = 0.0,
+    ) -> None:
+        self.compile_exit, self.compile_output = compile_exit, compile_output
+        self.tests = [FAILED] if tests is None else tests
+        self.test_output, self.hang, self.delay_s = test_output, hang, delay_s
+        self.calls: list[dict[str, Any]] = []
+        self.running = 0
+        self.most_at_once = 0
+
+    async def __call__(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        timeout_s: float,
+        cap_bytes: int,
+    ) -> ProcessResult:
+        self.calls.append(
+            {"argv": tuple(argv), "cwd": cwd, "env": dict(env), "timeout_s": timeout_s}
+        )
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            await asyncio.sleep(self.delay_s)
+        finally:
+            self.running -= 1
+        if argv[:2] == ("mix", "compile"):
+            return result(argv, self.compile_exit, self.compile_output)
+        if self.hang:
+            return result(argv, None, "", timed_out=True)
+        report = {"tests": self.tests, "total": len(self.tests), "module_failures": []}
+        await asyncio.to_thread(Path(env[REPORT_ENV]).write_text, json.dumps(report))
+        return result(
+            argv, 2 if any(t["state"] != "passed" for t in self.tests) else 0, self.test_output
+        )
+
+
+def result(
+    argv: Sequence[str], code: int | None, output: str, *, timed_out: bool = False
+) -> ProcessResult:
+    return ProcessResult(
+        argv=tuple(argv),
+        exit_code=code,
+        output=output,
+        output_bytes=len(output),
+        truncated=False,
+        timed_out=timed_out,
+        duration_s=0.01,
+        pid=1,
+        run_id="r",
+    )
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "workspaces"
+
+
+def workspace(
+    root: Path,
+    *,
+    test: str | None = "defmodule T do\nend\n",
+    design: str | None = DESIGN,
+    **overrides: Any,
+) -> StepRequestedData:
+    command = step_request(Step.RUN_TESTS, **overrides)
+    path = root / command.workspace
+    path.mkdir(parents=True)
+    for relative, text in ((TEST_FILE, test), (command.component.design_file, design)):
+        if text is not None:
+            (path / relative).parent.mkdir(parents=True, exist_ok=True)
+            (path / relative).write_text(text)
+    return command
+
+
+def service(
+    root: Path, fake: FakeMix, environ: Mapping[str, str] | None = None, **settings: Any
+) -> RunTests:
+    config = TestRunnerSettings(workspace_root=root, log_format="console", **settings)
+    return RunTests(config, process=fake, environ=environ or {"PATH": "/usr/bin"})
+
+
+async def test_red_run_is_ok_and_carries_structured_data(root: Path) -> None:
+    fake = FakeMix()
+    outcome = await service(root, fake)(workspace(root))
+
+    assert outcome.status is ResultStatus.OK
+    data = outcome.data
+    assert isinstance(data, RunTestsData)
+    assert (data.compiled, data.total, data.failed, data.passed) == (True, 1, 1, 0)
+    assert data.tests[0].name == "create_user/1 inserts a user"
+    assert data.alignment is not None
+    assert data.alignment.score == 1.0
+    assert data.output_artifact_id is None
+    assert [call["argv"][:2] for call in fake.calls] == [("mix", "compile"), ("elixir", "-r")]
+
+
+async def test_a_failed_compile_gate_skips_the_tests(root: Path) -> None:
+    output = (
+        "== Compilation error in file test/support/f.ex ==\n"
+        "** (CompileError) test/support/f.ex:3: undefined function x/0\n"
+    )
+    fake = FakeMix(compile_exit=1, compile_output=output)
+
+    outcome = await service(root, fake)(workspace(root))
+
+    assert outcome.status is ResultStatus.ERROR
+    assert len(fake.calls) == 1
+    assert isinstance(outcome.data, RunTestsData)
+    assert outcome.data.compiled is False
+    assert outcome.error_message is not None
+    assert "test/support/f.ex:3: (CompileError) undefined function x/0" in outcome.error_message
+
+
+async def test_the_tests_get_what_is_left_of_the_timeout(root: Path) -> None:
+    fake = FakeMix(delay_s=0.3)
+
+    await service(root, fake, test_timeout_s=5)(workspace(root))
+
+    compile_budget, test_budget = (call["timeout_s"] for call in fake.calls)
+    assert 4.9 < compile_budget <= 5
+    assert test_budget <= compile_budget - 0.25
+
+
+async def test_a_timeout_is_reported(root: Path) -> None:
+    outcome = await service(root, FakeMix(hang=True), test_timeout_s=7)(
+        workspace(root, design=None)
+    )
+
+    assert outcome.status is ResultStatus.ERROR
+    assert isinstance(outcome.data, RunTestsData)
+    assert outcome.data.timed_out is True
+    assert outcome.summary == "timed out after 7s"
+
+
+async def test_the_process_gets_the_scrubbed_environment(root: Path) -> None:
+    fake = FakeMix()
+    environ = {
+        "PATH": "/usr/bin",
+        "ANTHROPIC_API_KEY": "sk-secret",
+        "EXTRA": "yes",
+        "MIX_HOME": "/m",
+    }
+
+    await service(root, fake, environ, test_env_allow=["EXTRA"])(workspace(root))
+
+    env = fake.calls[1]["env"]
+    assert "ANTHROPIC_API_KEY" not in env
+    assert (env["EXTRA"], env["MIX_HOME"], env["MIX_ENV"]) == ("yes", "/m", "test")
+    assert env["MIX_BUILD_ROOT"] == str(root / ".build-cache" / "acme" / "shop")
+    assert fake.calls[1]["cwd"] == (root / fake.calls[1]["cwd"].relative_to(root)).resolve()
+
+
+async def test_a_missing_test_file_is_an_error_the_agent_can_fix(root: Path) -> None:
+    fake = FakeMix()
+    outcome = await service(root, fake)(workspace(root, test=None))
+
+    assert outcome.status is ResultStatus.ERROR
+    assert outcome.error_message == f"the test file {TEST_FILE} does not exist; write it first"
+    assert fake.calls == []
+
+
+async def test_a_test_file_linking_out_of_the_workspace_is_refused(
+    root: Path, tmp_path: Path
+) -> None:
+    command = workspace(root, test=None)
+    (tmp_path / "outside.exs").write_text("secret")
+    (root / command.workspace / TEST_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (root / command.workspace / TEST_FILE).symlink_to(tmp_path / "outside.exs")
+
+    outcome = await service(root, FakeMix())(command)
+
+    assert outcome.status is ResultStatus.ERROR
+    assert outcome.summary == "test file missing"
+
+
+async def test_a_missing_workspace_is_transient(root: Path) -> None:
+    command = step_request(Step.RUN_TESTS)
+    await asyncio.to_thread(root.mkdir)
+
+    outcome = await service(root, FakeMix())(command)
+
+    assert outcome.status is ResultStatus.TRANSIENT
+
+
+async def test_a_workspace_linking_out_of_the_root_is_an_error(root: Path, tmp_path: Path) -> None:
+    command = step_request(Step.RUN_TESTS)
+    link = root / command.workspace
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path)
+
+    outcome = await service(root, FakeMix())(command)
+
+    assert outcome.status is ResultStatus.ERROR
+    assert outcome.summary == "bad workspace"
+
+
+async def test_no_design_section_means_no_alignment(root: Path) -> None:
+    outcome = await service(root, FakeMix())(workspace(root, design="# Design\n"))
+
+    assert isinstance(outcome.data, RunTestsData)
+    assert outcome.data.alignment is None
+    assert "has no `## Test Assertions` section; not checked" in outcome.data.report
+
+
+async def test_green_mode_fails_on_a_failing_test(root: Path) -> None:
+    outcome = await service(root, FakeMix())(workspace(root, expect=Expect.GREEN))
+
+    assert outcome.status is ResultStatus.ERROR
+    assert outcome.summary == "1 test(s) fail"
+
+
+async def test_runs_of_one_project_never_overlap(root: Path) -> None:
+    fake = FakeMix(delay_s=0.1)
+    runner = service(root, fake, test_concurrency=4)
+
+    await asyncio.gather(*(runner(workspace(root)) for _ in range(3)))
+
+    assert fake.most_at_once == 1
+
+
+async def test_concurrency_bounds_runs_across_projects(root: Path) -> None:
+    fake = FakeMix(delay_s=0.1)
+    runner = service(root, fake, test_concurrency=2)
+    commands = [workspace(root, project_id=f"p{i}") for i in range(4)]
+
+    await asyncio.gather(*(runner(command) for command in commands))
+
+    assert fake.most_at_once == 2
