@@ -8,6 +8,7 @@ retry after a scripted 429 takes the turn after the 429.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import threading
@@ -110,6 +111,8 @@ class ScriptedLLM:
         number = self._record(
             request, body, status=status, conversation=conversation.name, turn=index
         )
+        if turn.delay_s:
+            await asyncio.sleep(turn.delay_s)
         if turn.error is not None:
             return self._error(number, turn.error)
         return JSONResponse(

@@ -72,6 +72,7 @@ class Turn(_Strict):
     stop_reason: Literal["end_turn", "tool_use", "max_tokens", "stop_sequence"] | None = None
     usage: dict[str, int] | None = None
     error: Failure | None = None
+    delay_s: float = Field(default=0, ge=0, le=60, description="Wait before answering")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Turn:

@@ -14,6 +14,9 @@ import math
 import threading
 from typing import Any
 
+REPLY_OPENING_TOKENS = 3
+"""The assistant turn's opening: after every breakpoint, so never cached (as with the API)."""
+
 
 def estimate_tokens(value: Any) -> int:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
@@ -67,7 +70,7 @@ class PromptCache:
                 write = breakpoints[-1][1] - read
             self._seen.update(key for key, _ in breakpoints)
         return {
-            "input_tokens": total - read - write,
+            "input_tokens": total - read - write + REPLY_OPENING_TOKENS,
             "cache_read_input_tokens": read,
             "cache_creation_input_tokens": write,
         }
