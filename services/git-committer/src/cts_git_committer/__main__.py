@@ -1,8 +1,12 @@
-"""``python -m cts_git_committer``: run one git-committer process."""
+"""``python -m cts_git_committer``: one git-committer process with /healthz, /readyz, /metrics."""
 
-import asyncio
+import sys
 
 from cts_git_committer.app import build_app
+from cts_git_committer.settings import GitCommitterSettings
+from cts_runtime.observability import run_service
 
 if __name__ == "__main__":
-    asyncio.run(build_app().run())
+    settings = GitCommitterSettings()
+    # It never touches MongoDB, so a MongoDB outage must not make it unready.
+    sys.exit(run_service(build_app(settings), settings, readiness=()))

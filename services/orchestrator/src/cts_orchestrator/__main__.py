@@ -1,8 +1,11 @@
-"""``python -m cts_orchestrator``: run one orchestrator process."""
+"""``python -m cts_orchestrator``: one orchestrator process with /healthz, /readyz, /metrics."""
 
-import asyncio
+import sys
 
 from cts_orchestrator.app import build_app
+from cts_orchestrator.settings import OrchestratorSettings
+from cts_runtime.observability import run_service
 
 if __name__ == "__main__":
-    asyncio.run(build_app().run())
+    settings = OrchestratorSettings()
+    sys.exit(run_service(build_app(settings), settings))
