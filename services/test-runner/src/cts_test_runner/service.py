@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from cts_contracts import Alignment, RunTestsData, TestCase
-from cts_contracts.step_completed import MAX_LISTED
 from cts_contracts.step_requested import StepRequestedData
 from cts_runtime.executor import StepOutcome
 from cts_runtime.logs import get_logger
@@ -28,7 +26,8 @@ from cts_test_runner.report import error_message, render_report
 from cts_test_runner.runners import select_runner
 from cts_test_runner.runners.base import RunRequest, RunResults, TestRunner
 from cts_test_runner.settings import TestRunnerSettings
-from cts_test_runner.verdict import Policy, Verdict, judge
+from cts_test_runner.step_data import run_tests_data
+from cts_test_runner.verdict import Policy, judge
 from cts_test_runner.workspace_files import inside, read_text
 
 log = get_logger(__name__)
@@ -74,6 +73,17 @@ class RunTests:
         async with build as build_dir, self._slots:
             results, runs = await self._run(command, runner, workspace, build_dir)
         alignment = await asyncio.to_thread(self._alignment, runner, workspace, command, results)
+        return self._conclude(command, results, runs, alignment, time.monotonic() - started)
+
+    def _conclude(
+        self,
+        command: StepRequestedData,
+        results: RunResults,
+        runs: list[ProcessResult],
+        alignment: AlignmentResult | None,
+        duration_s: float,
+    ) -> StepOutcome:
+        component = command.component
         policy = Policy(
             expect=command.expect,
             component_module=component.module_name,
@@ -85,29 +95,28 @@ class RunTests:
         )
         timed_out = any(run.timed_out for run in runs)
         verdict = judge(results, policy, timed_out=timed_out, alignment=alignment)
-        output = "\n".join(run.output for run in runs)
         report = render_report(
             verdict,
             results,
             expect=command.expect.value,
             alignment=alignment,
             design_file=component.design_file,
-            output=output,
+            output="\n".join(run.output for run in runs),
         )
-        data = _data(
+        data = run_tests_data(
             results,
             verdict=verdict,
             alignment=alignment,
             runs=runs,
             report=report,
-            duration_s=time.monotonic() - started,
+            duration_s=duration_s,
         )
         log.info(
             "tests judged",
             ok=verdict.ok,
             summary=verdict.summary[:200],
             total=data.total,
-            duration_s=round(data.duration_s, 2),
+            duration_s=round(duration_s, 2),
         )
         if verdict.ok:
             return StepOutcome.ok(verdict.summary, data)
@@ -172,56 +181,3 @@ class RunTests:
         else:
             present = runner.declared_tests(read_text(workspace, test_file) or "")
         return align(listed, present)
-
-
-def _data(
-    results: RunResults,
-    *,
-    verdict: Verdict,
-    alignment: AlignmentResult | None,
-    runs: list[ProcessResult],
-    report: str,
-    duration_s: float,
-) -> RunTestsData:
-    tests = results.tests
-
-    def count(*states: str) -> int:
-        return sum(1 for t in tests if t.state in states)
-
-    cases = [
-        TestCase(
-            module=t.module[:200],
-            name=t.full_name()[:4000],
-            file=t.file,
-            line=t.line,
-            state=t.state,
-            message=(t.message or None) and t.message[:4000],
-        )
-        for t in tests[:MAX_LISTED]
-    ]
-    return RunTestsData(
-        compiled=results.compiled,
-        timed_out=any(run.timed_out for run in runs),
-        exit_code=runs[-1].exit_code if runs else None,
-        total=results.total if results.total is not None else len(tests),
-        passed=count("passed"),
-        failed=count("failed"),
-        skipped=count("skipped", "excluded"),
-        invalid=count("invalid"),
-        compile_errors=results.compile_errors[:MAX_LISTED],
-        warnings=verdict.warnings[:MAX_LISTED],
-        tests=cases,
-        alignment=_alignment_data(alignment),
-        report=report,
-        duration_s=duration_s,
-    )
-
-
-def _alignment_data(alignment: AlignmentResult | None) -> Alignment | None:
-    if alignment is None:
-        return None
-    return Alignment(
-        score=alignment.score,
-        missing=[t.label()[:4000] for t in alignment.missing[:MAX_LISTED]],
-        unexpected=[t.label()[:4000] for t in alignment.unexpected[:MAX_LISTED]],
-    )
