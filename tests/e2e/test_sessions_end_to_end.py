@@ -79,8 +79,9 @@ def system(stack: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     finally:
         for process in reversed(processes):
             process.stop()
-        with MongoClient(stack.mongodb_uri) as client:
-            client.drop_database(env["CTS_MONGODB_DATABASE"])
+        cleaner: MongoClient[dict[str, Any]]
+        with MongoClient(stack.mongodb_uri) as cleaner:
+            cleaner.drop_database(env["CTS_MONGODB_DATABASE"])
 
 
 async def _topics(stack: Endpoints, prefix: str) -> None:
