@@ -155,7 +155,13 @@ async def test_fix_continues_the_conversation_with_the_run_tests_errors(
     assert RUN_TESTS_REPORT in instruction
     data = data_of(outcome)
     assert (data.step, data.files_written, data.turns) == ("fix_compilation_errors", [TEST_FILE], 3)
-    assert data.usage.cache_read_tokens > 0
+    # The whole Generate conversation is a cached prefix for the first Fix call.
+    fix_usage = server.llm.requests[3]["usage"]
+    generate_cached = server.llm.requests[2]["usage"]
+    assert fix_usage["cache_read_input_tokens"] == (
+        generate_cached["cache_read_input_tokens"] + generate_cached["cache_creation_input_tokens"]
+    )
+    assert data.usage.cache_read_tokens >= fix_usage["cache_read_input_tokens"]
 
 
 async def test_a_model_that_stops_without_writing_the_test_file_is_an_error(

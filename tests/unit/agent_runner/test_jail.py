@@ -35,6 +35,7 @@ def jail(tmp_path: Path) -> Jail:
         ("lib\\thing.ex", "'/' as the path separator"),
         (".git/config", ".git/ is not accessible"),
         ("", "a file path is required"),
+        ("test/" + "a" * 400, "limited to 400 characters"),
     ],
 )
 def test_paths_refused_as_text(jail: Jail, path: str, reason: str) -> None:

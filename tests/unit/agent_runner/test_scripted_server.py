@@ -214,3 +214,21 @@ def test_scripts_load_from_yaml_and_json_with_file_contents(tmp_path: Path) -> N
 def test_a_malformed_turn_is_refused_when_loading(turn: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         parse_script([{"name": "c", "turns": [turn]}])
+
+
+async def test_a_moving_breakpoint_reads_the_previous_turns_prefix() -> None:
+    llm = server({"name": "c", "turns": [{"content": [{"type": "text", "text": "x"}]}] * 2})
+    marked = {"type": "text", "text": "q" * 4000, "cache_control": {"type": "ephemeral"}}
+    first = (await post(llm, body({"role": "user", "content": [marked]}))).json()["usage"]
+    plain = {k: v for k, v in marked.items() if k != "cache_control"}
+    grown = body(
+        {"role": "user", "content": [plain]},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": [{"type": "text", "text": "next",
+                                      "cache_control": {"type": "ephemeral"}}]},
+    )  # fmt: skip
+    second = (await post(llm, grown)).json()["usage"]
+    assert first["cache_creation_input_tokens"] >= 1000
+    assert second["cache_read_input_tokens"] == first["cache_creation_input_tokens"]
+    assert 0 < second["cache_creation_input_tokens"] < 20
+    assert second["input_tokens"] == 3

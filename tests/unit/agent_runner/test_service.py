@@ -6,7 +6,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from pymongo.errors import AutoReconnect
 
+from cts_agent_runner.claims import ClaimKey
 from cts_agent_runner.conversation import strip_cache_control
 from cts_agent_runner.model import ModelFailure, ModelReply, ModelRequest
 from cts_agent_runner.service import AgentStep
@@ -256,3 +258,42 @@ async def test_steps_and_workspaces_it_cannot_run(
         "workspace acme/shop/none does not exist",
     )
     assert harness.model.requests == []
+
+
+async def test_an_outcome_that_cannot_be_recorded_is_still_answered(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    class StoreDownAtTheEnd(MemoryClaims):
+        async def complete(self, key: ClaimKey, owner: str, outcome: StepOutcome) -> bool:
+            raise AutoReconnect("connection closed")
+
+    harness = Harness(settings, list(WRITE_BOTH))
+    harness.claims = StoreDownAtTheEnd()
+    harness.step = AgentStep(settings, model=harness.model, claims=harness.claims,
+                             transcripts=harness.transcripts)  # fmt: skip
+    outcome = await harness.step(command)
+    assert outcome.status is ResultStatus.OK
+    assert agent_data(outcome).files_written == [TEST_FILE, FIXTURE_FILE]
+
+
+async def test_a_cancelled_run_releases_its_claim_for_a_redelivery(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    started = asyncio.Event()
+
+    async def hangs(request: ModelRequest) -> ModelReply:
+        started.set()
+        await asyncio.sleep(30)
+        raise AssertionError("should have been cancelled")
+
+    harness = Harness(settings, [hangs, *WRITE_BOTH])
+    running = asyncio.create_task(harness.step(command))
+    await started.wait()
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert harness.claims.docs[command.interaction_id]["live"] is False
+    retry = AgentStep(settings, model=harness.model, claims=harness.claims,
+                      transcripts=harness.transcripts)  # fmt: skip
+    assert (await retry(command)).status is ResultStatus.OK
+    assert harness.claims.docs[command.interaction_id]["owner"] == retry.owner

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+MAX_PATH = 400
+"""The contracts' limit for a path in an event (``files_written``)."""
 HIDDEN_DIRS = frozenset({".git"})
 """Never listed, read or written: ``.git/config`` may hold a remote URL with credentials."""
 
@@ -32,6 +34,8 @@ class Jail:
         """The normalized relative path, or ``Refused`` saying why not."""
         if not isinstance(raw, str):
             raise Refused("the path must be a string")
+        if len(raw) > MAX_PATH:
+            raise Refused(f"paths are limited to {MAX_PATH} characters")
         if "\x00" in raw:
             raise Refused("the path contains a NUL byte")
         if raw.startswith(("/", "\\", "~")) or _DRIVE.match(raw):

@@ -13,6 +13,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pymongo.errors import PyMongoError
+
 from cts_agent_runner.claims import ClaimKey, ClaimStore, Completed, Held
 from cts_agent_runner.conversation import Message, continue_with
 from cts_agent_runner.heartbeat import ClaimLost, with_heartbeat
@@ -98,8 +100,13 @@ class AgentStep:
         except Exception as exc:
             log.exception("agent step crashed")
             outcome = StepOutcome.transient(f"agent-runner error: {type(exc).__name__}")
-        if not await self._claims.complete(key, self.owner, outcome):
-            log.warning("the claim changed hands before completion; answering anyway")
+        try:
+            if not await self._claims.complete(key, self.owner, outcome):
+                log.warning("the claim changed hands before completion; answering anyway")
+        except PyMongoError as exc:
+            # The work is done and paid for: answer it. A redelivery may run it again once
+            # the lease lapses, which is the lesser harm.
+            log.warning("could not record the outcome on the claim", error=type(exc).__name__)
         return outcome
 
     async def _step(self, command: StepRequestedData, workspace: Path) -> StepOutcome:

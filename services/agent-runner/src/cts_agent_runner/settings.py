@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 
 from cts_runtime.settings import ServiceSettings
 
@@ -68,3 +68,9 @@ class AgentRunnerSettings(ServiceSettings):
 
     claim_lease_s: float = Field(default=60, gt=0, description="A claim without renewal expires")
     claim_heartbeat_s: float = Field(default=15, gt=0, description="How often a claim renews")
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> AgentRunnerSettings:
+        if self.claim_heartbeat_s >= self.claim_lease_s:
+            raise ValueError("claim_heartbeat_s must be shorter than claim_lease_s")
+        return self

@@ -115,9 +115,11 @@ class ScriptedLLM:
             await asyncio.sleep(turn.delay_s)
         if turn.error is not None:
             return self._error(number, turn.error)
+        reply = self._reply(body, turn)
+        with self._lock:
+            self._requests[number - 1]["usage"] = reply["usage"]
         return JSONResponse(
-            self._reply(body, turn),
-            headers={SCRIPTED_HEADER: "1", "request-id": f"req_scripted_{number}"},
+            reply, headers={SCRIPTED_HEADER: "1", "request-id": f"req_scripted_{number}"}
         )
 
     def _reply(self, body: dict[str, Any], turn: Turn) -> dict[str, Any]:

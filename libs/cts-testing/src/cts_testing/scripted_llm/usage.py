@@ -2,8 +2,10 @@
 
 Tokens are estimated as four characters each. A block carrying ``cache_control`` marks the end
 of a cacheable prefix (tools, then system, then messages, as the API orders them): the first
-request with that prefix pays a cache write, later ones read it. No minimum prefix length and
-no expiry: this is an emulation for tests and demos, not a billing model.
+request with that prefix pays a cache write, later ones read it. As with the API, a breakpoint
+also finds a prefix cached at any of the 20 block boundaries before it, so a conversation that
+moves its breakpoint forward each turn reads what the previous turn wrote. No minimum prefix
+length and no expiry: an emulation for tests and demos, not a billing model.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import math
 import threading
 from typing import Any
 
+LOOKBACK_BLOCKS = 20
 REPLY_OPENING_TOKENS = 3
 """The assistant turn's opening: after every breakpoint, so never cached (as with the API)."""
 
@@ -57,20 +60,29 @@ class PromptCache:
     def usage(self, body: dict[str, Any]) -> dict[str, int]:
         digest = hashlib.sha256()
         total = 0
-        breakpoints: list[tuple[str, int]] = []
+        boundaries: list[tuple[str, int]] = []
+        marked_at: list[int] = []
         for block, marked in _segments(body):
             digest.update(json.dumps(block, sort_keys=True).encode())
             total += estimate_tokens(block)
+            boundaries.append((digest.hexdigest(), total))
             if marked:
-                breakpoints.append((digest.hexdigest(), total))
+                marked_at.append(len(boundaries) - 1)
         with self._lock:
-            read = max((tokens for key, tokens in breakpoints if key in self._seen), default=0)
+            read = max((self._hit(boundaries, index) for index in marked_at), default=0)
             write = 0
-            if breakpoints and breakpoints[-1][0] not in self._seen:
-                write = breakpoints[-1][1] - read
-            self._seen.update(key for key, _ in breakpoints)
+            if marked_at and boundaries[marked_at[-1]][0] not in self._seen:
+                write = boundaries[marked_at[-1]][1] - read
+            self._seen.update(boundaries[index][0] for index in marked_at)
         return {
             "input_tokens": total - read - write + REPLY_OPENING_TOKENS,
             "cache_read_input_tokens": read,
             "cache_creation_input_tokens": write,
         }
+
+    def _hit(self, boundaries: list[tuple[str, int]], index: int) -> int:
+        """Tokens of the longest cached prefix ending within the lookback of ``index``."""
+        for key, tokens in reversed(boundaries[max(0, index - LOOKBACK_BLOCKS) : index + 1]):
+            if key in self._seen:
+                return tokens
+        return 0
