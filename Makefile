@@ -52,6 +52,7 @@ schemas: setup ## Regenerate the committed JSON Schemas and AsyncAPI document
 	$(UV) run --all-packages python -m cts_contracts.schema_export
 	$(UV) run --all-packages python -m cts_runtime.catalogue
 
-demo: ## Run a session end to end on the local stack (not built yet: see README)
-	@echo "make demo is not available yet: the services it drives are still being built (issue 7)." >&2
-	@exit 1
+demo: setup ## Run one red-mode session end to end on the local stack (scripted model without ANTHROPIC_API_KEY)
+	@bash deploy/local/prereqs.sh
+	@bash $(STACK) install
+	@$(UV) run --all-packages cts demo

@@ -122,3 +122,24 @@ async def test_finalize_with_nothing_written_is_an_error(
     assert outcome.status is ResultStatus.ERROR
     assert outcome.summary == "nothing to commit"
     assert remote.tip(BRANCH) is None
+
+
+async def test_a_repeated_session_that_writes_the_same_files_adds_no_commit(
+    steps: GitSteps, remote: Remote, workspace_root: Path
+) -> None:
+    first = Session(remote.url)
+    _ok(await steps(first.initialize))
+    first.write_session_files(workspace_root)
+    committed = _ok(await steps(first.finalize()))
+
+    second = Session(remote.url)  # continues the branch and writes identical files
+    init = _ok(await steps(second.initialize))
+    assert init.base_sha == committed.commit_sha
+    second.write_session_files(workspace_root)
+    outcome = await steps(second.finalize())
+    done = _ok(outcome)
+
+    assert outcome.summary.startswith("unchanged: the branch already holds 2 file(s)")
+    assert done.commit_sha == committed.commit_sha
+    assert done.files == [TEST_FILE, FIXTURE_FILE]
+    assert remote.git("rev-list", "--count", f"main..{BRANCH}") == "1"

@@ -62,12 +62,27 @@ async def finalize(command: StepRequestedData, ctx: StepContext) -> StepOutcome:
             is_regular_file=partial(is_regular_file, paths.workspace),
         )
         commit, created = await _commit(repo, command, state, selection)
-        files = await repo.files_between(state.start_sha, commit)
+        unchanged = commit == state.start_sha
+        files = (
+            [
+                p
+                for p in (command.component.test_file, command.component.fixture_file)
+                if await _holds(repo, commit, p)
+            ]
+            if unchanged
+            else await repo.files_between(state.start_sha, commit)
+        )
         pushed = False
         if command.repository.push:  # under the lock: cleanup must not remove it mid-push
             await push(repo, url, commit=commit, branch=branch, backoff=ctx.backoff)
             pushed = True
-    verb = "committed" if created else "already committed (redelivered)"
+    verb = (
+        "committed"
+        if created
+        else "unchanged: the branch already holds"
+        if unchanged
+        else "already committed (redelivered)"
+    )
     summary = f"{verb} {len(files)} file(s) as {commit[:12]} on {branch}" + (
         " and pushed" if pushed else ""
     )
@@ -92,6 +107,10 @@ async def _commit(
     if tip == state.start_sha:
         tree = await _tree(repo, state.start_sha, selection.commit)
         if tree == await repo.text("rev-parse", f"{state.start_sha}^{{tree}}"):
+            if await _holds(repo, state.start_sha, command.component.test_file):
+                # A continued branch already holds exactly these tests (e.g. a repeated
+                # session): the goal is met, and an empty commit would only add noise.
+                return state.start_sha, False
             raise StepFailure(
                 "nothing to commit",
                 "neither the test file, the fixture file nor anything under test/support/ changed",
@@ -171,3 +190,9 @@ async def _tree_files(repo: WorkingCopy, old: str, tree: str) -> list[str]:
 async def _is_session_commit(repo: WorkingCopy, commit: str, state: SessionState) -> bool:
     parents, sessions = await repo.parents_and_sessions(commit)
     return parents == [state.start_sha] and state.session_id in sessions
+
+
+async def _holds(repo: WorkingCopy, commit: str, path: str) -> bool:
+    """Whether ``commit`` contains ``path``."""
+    found = await repo.run("cat-file", ["cat-file", "-e", f"{commit}:{path}"], check=False)
+    return found.returncode == 0
