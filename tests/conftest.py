@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient
+
 from cts_runtime.topics_admin import ensure_topics
 from cts_testing.stack import Endpoints, local_stack
-from pymongo import AsyncMongoClient
 
 TIERS = ("unit", "integration", "e2e", "reliability")
 

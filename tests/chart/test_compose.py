@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs in the dev group (root pyproject)
+import jsonschema
 import pytest
 import yaml
 
