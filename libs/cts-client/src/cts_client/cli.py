@@ -16,6 +16,7 @@ from cts_client.requests import BadRequest, build, load_file, merge
 from cts_contracts import SessionStatus
 from cts_contracts.topics import SESSION_REQUESTED, topic
 from cts_core import Scope
+from cts_runtime.kafka_security import client_security
 from cts_runtime.settings import KafkaSettings, MongoSettings
 
 app = typer.Typer(
@@ -85,7 +86,9 @@ async def _publish(settings: KafkaSettings, payload: bytes, key: str) -> None:
     from aiokafka import AIOKafkaProducer  # noqa: PLC0415 - only this command needs a producer
 
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        enable_idempotence=True,
+        **client_security(settings),
     )
     await producer.start()
     try:
@@ -119,6 +122,7 @@ def _follow(session_id: str, *, timeout: float | None) -> int:
                 session_id,
                 prefix=settings.topic_prefix,
                 timeout_s=timeout,
+                security=client_security(settings),
             ):
                 render.print_event(console, event)
                 if event.kind == "requested":
@@ -208,6 +212,7 @@ def topics_create(
             prefix=settings.topic_prefix,
             partitions=partitions,
             replication_factor=replication_factor,
+            security=client_security(settings),
         )
     )
     console.print(

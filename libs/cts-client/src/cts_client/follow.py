@@ -34,6 +34,7 @@ async def follow(
     prefix: str = "",
     lookback_s: float = 24 * 3600,
     timeout_s: float | None = None,
+    security: dict[str, Any] | None = None,
 ) -> AsyncIterator[SessionEvent]:
     """Yield the session's commands, completions and finally its ``SessionFinished``.
 
@@ -48,7 +49,7 @@ async def follow(
         topic(SESSION_FINISHED, prefix): "finished",
     }
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, **(security or {})
     )
     await consumer.start()
     try:

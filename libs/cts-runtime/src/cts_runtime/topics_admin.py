@@ -5,18 +5,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from cts_contracts.topics import ALL_TOPICS, topic
+from cts_runtime.kafka_security import client_security
 from cts_runtime.settings import KafkaSettings
 
 
 async def ensure_topics(
-    bootstrap_servers: str, *, prefix: str = "", partitions: int = 6, replication_factor: int = 1
+    bootstrap_servers: str,
+    *,
+    prefix: str = "",
+    partitions: int = 6,
+    replication_factor: int = 1,
+    security: dict[str, Any] | None = None,
 ) -> list[str]:
     """Create missing CTS topics; returns the names it created (empty when all existed)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(security or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -61,6 +68,7 @@ def main() -> int:
             prefix=settings.topic_prefix,
             partitions=args.partitions,
             replication_factor=args.replication_factor,
+            security=client_security(settings),
         )
     )
     print(f"created {len(created)} topic(s): {', '.join(created) or 'all existed'}")
