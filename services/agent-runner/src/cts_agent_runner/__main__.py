@@ -1,8 +1,11 @@
-"""``python -m cts_agent_runner``: run one agent-runner process."""
+"""``python -m cts_agent_runner``: one agent-runner process with /healthz, /readyz, /metrics."""
 
-import asyncio
+import sys
 
 from cts_agent_runner.app import build_app
+from cts_agent_runner.settings import AgentRunnerSettings
+from cts_runtime.observability import run_service
 
 if __name__ == "__main__":
-    asyncio.run(build_app().run())
+    settings = AgentRunnerSettings()
+    sys.exit(run_service(build_app(settings), settings))
