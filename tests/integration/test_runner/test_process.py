@@ -47,6 +47,27 @@ async def test_a_timeout_kills_the_group_and_a_setsid_escapee(tmp_path: Path) ->
     assert not _alive(result.pid)
 
 
+async def test_an_orphan_holding_the_output_pipe_neither_delays_nor_outlives_the_run(
+    tmp_path: Path,
+) -> None:
+    """asyncio's ``Process.wait()`` only returns once every pipe is closed (3.11): an orphan
+    that inherited stdout must not turn a finished run into a timeout."""
+    started = time.monotonic()
+    result = await run_process(
+        ["sh", "-c", "setsid sleep 981 & echo done"],
+        cwd=tmp_path,
+        env=ENV,
+        timeout_s=30,
+        cap_bytes=1024,
+    )
+
+    assert time.monotonic() - started < 10
+    assert (result.exit_code, result.timed_out) == (0, False)
+    assert result.output == "done\n"
+    assert result.leftovers_killed >= 1
+    assert marked(result.run_id, live_processes()) == set()
+
+
 async def test_cancellation_kills_everything(tmp_path: Path) -> None:
     marker_file = tmp_path / "started"
     task = asyncio.create_task(

@@ -16,12 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from cts_runtime.logs import get_logger
 from cts_test_runner.capped_output import CappedOutput
 from cts_test_runner.process_tree import MARKER_NAME, kill_run
 
+log = get_logger(__name__)
+
 CHUNK = 64 * 1024
 DRAIN_S = 5.0
-"""After the group is killed, how long to wait for the pipe to close."""
+"""After the kill, how long to wait for the leader's exit and for the pipe to close."""
+POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,14 @@ class ProcessPort(Protocol):
     ) -> ProcessResult: ...
 
 
+async def _exited(proc: asyncio.subprocess.Process) -> None:
+    """Until the leader exits. Not ``proc.wait()``: on Python 3.11 that also waits for every
+    pipe to close, so an orphan holding stdout would turn a finished run into a timeout.
+    ``returncode`` is set by the child watcher as soon as the leader is reaped."""
+    while proc.returncode is None:
+        await asyncio.sleep(POLL_S)
+
+
 async def _pump(stream: asyncio.StreamReader, sink: CappedOutput) -> None:
     while chunk := await stream.read(CHUNK):
         sink.write(chunk)
@@ -89,17 +101,18 @@ async def run_process(
     timed_out = False
     leftovers = 0
     try:
-        await asyncio.wait_for(proc.wait(), timeout=max(timeout_s, 0.001))
+        await asyncio.wait_for(_exited(proc), timeout=max(timeout_s, 0.001))
     except TimeoutError:
         timed_out = True
     finally:
         alive = proc.returncode is None
         leftovers = await asyncio.to_thread(kill_run, proc.pid, run_id, leader_alive=alive)
-        if alive:
-            await proc.wait()
-        # A grandchild that escaped the group could hold the pipe open: do not wait forever.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_exited(proc), timeout=DRAIN_S)
+        # Something that escaped every net could hold the pipe open: do not wait forever.
         done, _ = await asyncio.wait({pump}, timeout=DRAIN_S)
         if not done:
+            log.warning("output pipe still open after the kill", pid=proc.pid)
             pump.cancel()
         with contextlib.suppress(asyncio.CancelledError, OSError):
             await pump
