@@ -1,8 +1,12 @@
-"""``python -m cts_test_runner``: run one test-runner process."""
+"""``python -m cts_test_runner``: one test-runner process with /healthz, /readyz, /metrics."""
 
-import asyncio
+import sys
 
+from cts_runtime.observability import run_service
 from cts_test_runner.app import build_app
+from cts_test_runner.settings import TestRunnerSettings
 
 if __name__ == "__main__":
-    asyncio.run(build_app().run())
+    settings = TestRunnerSettings()
+    # It never touches MongoDB, so a MongoDB outage must not make it unready.
+    sys.exit(run_service(build_app(settings), settings, readiness=()))
