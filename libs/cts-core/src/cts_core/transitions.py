@@ -67,8 +67,13 @@ def record_result(session: Session, interaction_id: str, result: Result) -> Sess
         i.model_copy(update={"result": stored}) if i.id == interaction_id else i
         for i in session.interactions
     ]
+    # An answer proves its command was delivered: it leaves the outbox in this same write, so
+    # a quick answer makes the separate "mark published" write unnecessary.
+    outbox = [item for item in session.outbox if item.id != interaction_id]
     update: dict[str, Any] = {
         "interactions": interactions,
+        "outbox": outbox,
+        "outbox_since": session.outbox_since if outbox else None,
         "current_deadline": None,
         "updated_at": result.completed_at,
     }
