@@ -2,6 +2,7 @@
 
 from cts_store.artifacts import ArtifactStore, cap_text
 from cts_store.client import connect
+from cts_store.recent import RecentSessions
 from cts_store.sessions import Page, SessionStore
 
-__all__ = ["ArtifactStore", "Page", "SessionStore", "cap_text", "connect"]
+__all__ = ["ArtifactStore", "Page", "RecentSessions", "SessionStore", "cap_text", "connect"]

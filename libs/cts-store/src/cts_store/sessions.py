@@ -37,6 +37,33 @@ def to_document(session: Session) -> Document:
     return doc
 
 
+def changes(old: Session, new: Session) -> Document:
+    """The ``$set`` that turns stored ``old`` into ``new``: only the fields that differ, and
+    ``interactions`` as its new or changed elements, so a write costs what changed rather
+    than the session's whole history."""
+    update: Document = {}
+    for name in Session.model_fields:
+        before, after = getattr(old, name), getattr(new, name)
+        if name in ("id", "version") or before is after:
+            continue
+        if name == "interactions" and len(after) >= len(before):
+            for index, item in enumerate(after):
+                if index >= len(before) or (item is not before[index] and item != before[index]):
+                    update[f"interactions.{index}"] = item.model_dump(mode="python")
+            continue
+        if before != after:
+            update[name] = _field(new, name)
+    if "outbox" in update:
+        update["outbox_pending"] = bool(new.outbox)
+    return update
+
+
+def _field(session: Session, name: str) -> Any:
+    if name == "request":
+        return session.request.model_dump(mode="json")
+    return session.model_dump(mode="python", include={name})[name]
+
+
 def from_document(doc: Document) -> Session:
     fields = {k: v for k, v in doc.items() if k not in ("_id", "outbox_pending")}
     return Session.model_validate({"id": doc["_id"], **fields})
@@ -125,8 +152,45 @@ class SessionStore:
         )
         return from_document(result) if result else None
 
+    async def save_changes(self, previous: Session, session: Session) -> Session | None:
+        """Compare-and-set like ``save`` (``previous`` must still be the stored version), but
+        writing only what differs from ``previous``; returns ``session`` at the new version,
+        or ``None`` when another writer won."""
+        if (session.id, session.scope) != (previous.id, previous.scope):
+            raise ValueError("a session's id and tenant never change")
+        saved = session.model_copy(update={"version": previous.version + 1})
+        result = await self._sessions.update_one(
+            _scoped(previous.scope, _id=previous.id, version=previous.version),
+            {"$set": {**changes(previous, session), "version": saved.version}},
+        )
+        return saved if result.matched_count == 1 else None
+
+    async def pull_published(self, session: Session, item_ids: set[str]) -> None:
+        """Take published items out of the stored outbox: ``$pullAll`` by value, which removes
+        exactly these items whatever else a concurrent writer changed, so it needs no
+        compare-and-set and addresses the session by ``_id`` alone (its tenant was checked
+        when it was loaded). Every later transition rewrites the outbox and its timestamp.
+
+        A lone ``_id`` is also the only filter FerretDB v1 answers from its index path; any
+        other filter makes it decode every document of the collection.
+        """
+        items = [i.model_dump(mode="python") for i in session.outbox if i.id in item_ids]
+        if not items:
+            return
+        update: Document = {"$pullAll": {"outbox": items}}
+        if session.finished and len(items) == len(session.outbox):
+            # A finished session gains no outbox items, so nothing can be pending any more.
+            update["$set"] = {"outbox_pending": False, "outbox_since": None}
+        await self._sessions.update_one({"_id": session.id}, update)
+
     async def with_pending_outbox(self, *, older_than: datetime, limit: int = 100) -> list[Session]:
-        query = {"outbox_pending": True, "outbox_since": {"$lte": older_than}}
+        # The flag narrows by index; an item must still be there (``pull_published`` leaves
+        # the flag of an active session to its next transition).
+        query = {
+            "outbox_pending": True,
+            "outbox_since": {"$lte": older_than},
+            "outbox.0": {"$exists": True},
+        }
         docs = await self._sessions.find(query).limit(limit).to_list()
         return [from_document(d) for d in docs]
 
