@@ -8,13 +8,18 @@ sessions alternate, so both see the same background load.
 from __future__ import annotations
 
 import math
+from contextlib import AsyncExitStack
 from typing import Any
 
 from bench.drive import Driver
 from bench.executor import Hop
 from bench.stats import latency_summary, ratio
-from bench.systems import RunContext, deploy
+from bench.systems import Kind, RunContext, deploy
 
+SYSTEMS: tuple[Kind, ...] = ("floor", "floor-cas", "cts")
+"""``floor-cas`` is the floor with a compare-and-set filter: it tells how much of the gap is the
+store's price for that filter rather than CTS's code."""
+QUANTILES = ("p50", "p95", "p99")
 HOPS_PER_SESSION = 3
 """Initialize -> Generate -> RunTests -> Finalize: three completions lead to a next command."""
 
@@ -24,11 +29,14 @@ def _transitions(hops: list[Hop]) -> list[float]:
 
 
 async def run(ctx: RunContext, *, transitions: int = 2000, warmup: int = 10) -> dict[str, Any]:
-    async with (
-        deploy(ctx, "floor", "b1-floor") as floor_deployment,
-        deploy(ctx, "cts", "b1-cts") as cts_deployment,
-    ):
-        drivers = {"floor": Driver(floor_deployment), "cts": Driver(cts_deployment)}
+    async with AsyncExitStack() as stack:
+        drivers: dict[str, Driver] = {
+            kind: Driver(await stack.enter_async_context(deploy(ctx, kind, f"b1-{kind}")))
+            for kind in SYSTEMS
+        }
+        for name, tree in ctx.variants.items():
+            deployment = deploy(ctx, "cts", f"b1-{name}", source=tree)
+            drivers[name] = Driver(await stack.enter_async_context(deployment))
         for driver in drivers.values():
             for _ in range(warmup):
                 await driver.deployment.forget([await driver.one()])
@@ -39,7 +47,7 @@ async def run(ctx: RunContext, *, transitions: int = 2000, warmup: int = 10) -> 
             for driver in drivers.values():
                 # Outside the timed hops: every transition sees the same near-empty collection.
                 await driver.deployment.forget([await driver.one()])
-        result: dict[str, Any] = {"sessions": sessions}
+        result: dict[str, Any] = {"sessions": sessions, "systems": list(drivers)}
         for kind, driver in drivers.items():
             service = driver.deployment.services[0]
             hops = driver.deployment.executor.tally.hops
@@ -50,11 +58,13 @@ async def run(ctx: RunContext, *, transitions: int = 2000, warmup: int = 10) -> 
                 "cpu_ms_per_session": round(cpu * 1000 / sessions, 2),
                 "peak_rss_mb": service.peak_rss_mb(),
             }
-    result["ratio"] = {
-        q: ratio(result["cts"][f"{q}_ms"], result["floor"][f"{q}_ms"])
-        for q in ("p50", "p95", "p99")
+    result["ratios"] = {
+        name: {
+            **{q: ratio(result[name][f"{q}_ms"], result["floor"][f"{q}_ms"]) for q in QUANTILES},
+            "cpu": ratio(result[name]["cpu_ms_per_session"], result["floor"]["cpu_ms_per_session"]),
+        }
+        for name in result["systems"]
+        if name != "floor"
     }
-    result["ratio"]["cpu"] = ratio(
-        result["cts"]["cpu_ms_per_session"], result["floor"]["cpu_ms_per_session"]
-    )
+    result["ratio"] = result["ratios"]["cts"]
     return result

@@ -20,7 +20,10 @@ from bench.systems import Kind, RunContext, deploy
 TRANSITIONS_PER_SESSION = 4
 """Four completions per happy-path session, each leading to a command or the finish."""
 
-CONFIGS: tuple[tuple[Kind, int], ...] = (("floor", 1), ("cts", 1), ("floor", 2), ("cts", 2))
+CONFIGS: tuple[tuple[str, int], ...] = (
+    ("floor", 1), ("floor-cas", 1), ("cts", 1), ("floor", 2), ("cts", 2),
+)  # fmt: skip
+"""(system, replicas); every variant of ``RunContext.variants`` runs with one replica too."""
 
 
 async def run(
@@ -32,24 +35,28 @@ async def run(
     replicas: tuple[int, ...] = (1, 2),
     cap_s: float = 60,
 ) -> dict[str, Any]:
-    configs = [(kind, n) for kind, n in CONFIGS if n in replicas]
+    configs = [(name, n) for name, n in CONFIGS if n in replicas]
+    configs[3:3] = [(name, 1) for name in ctx.variants]
     rows: list[dict[str, Any]] = []
     async with AsyncExitStack() as stack:
-        drivers: dict[tuple[Kind, int], Driver] = {}
-        for kind, n in configs:
-            deployment = await stack.enter_async_context(
-                deploy(ctx, kind, f"b2-{kind}-r{n}", replicas=n)
+        drivers: dict[tuple[str, int], Driver] = {}
+        for name, n in configs:
+            kind: Kind = (
+                "floor" if name == "floor" else "floor-cas" if name == "floor-cas" else "cts"
             )
-            drivers[(kind, n)] = driver = Driver(deployment)
+            deployment = await stack.enter_async_context(
+                deploy(ctx, kind, f"b2-{name}-r{n}", replicas=n, source=ctx.variants.get(name))
+            )
+            drivers[(name, n)] = driver = Driver(deployment)
             for _ in range(warmup):
                 await driver.one()
-        stopped: set[tuple[Kind, int]] = set()
+        stopped: set[tuple[str, int]] = set()
         for size in sizes:
             rounds = max(1, math.ceil(min_sessions / size))
             for config, driver in drivers.items():
                 if config in stopped:
                     continue
-                rows.append(await _measure(driver, size, rounds, cap_s))
+                rows.append({"system": config[0], **await _measure(driver, size, rounds, cap_s)})
                 if not rows[-1]["complete"]:
                     driver.deployment.halt()
                     stopped.add(config)
@@ -71,7 +78,6 @@ async def _measure(driver: Driver, size: int, rounds: int, cap_s: float) -> dict
             break
     cpu = sum(s.cpu_seconds() for s in services) - cpu_before
     return {
-        "system": deployment.kind,
         "replicas": len(services),
         "n": size,
         "sessions": finished,
@@ -88,13 +94,17 @@ async def _measure(driver: Driver, size: int, rounds: int, cap_s: float) -> dict
 
 def _compare(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by = {(r["system"], r["replicas"], r["n"]): r for r in rows}
+    systems = list(dict.fromkeys(r["system"] for r in rows if r["system"] != "floor"))
     out = []
     for size in sorted({r["n"] for r in rows}):
         row: dict[str, Any] = {"n": size}
-        for n in (1, 2):
-            cts, floor = by.get(("cts", n, size)), by.get(("floor", n, size))
-            if cts and floor:
-                row[f"cts_vs_floor_r{n}"] = ratio(cts["sessions_per_s"], floor["sessions_per_s"])
+        for system in systems:
+            for n in (1, 2):
+                mine, floor = by.get((system, n, size)), by.get(("floor", n, size))
+                if mine and floor:
+                    row[f"{system}_vs_floor_r{n}"] = ratio(
+                        mine["sessions_per_s"], floor["sessions_per_s"]
+                    )
         for system in ("cts", "floor"):
             one, two = by.get((system, 1, size)), by.get((system, 2, size))
             if one and two:

@@ -6,6 +6,11 @@ publishes the next command (or "finished") with the same idempotent producer, an
 offset after the publish (at-least-once, as FastStream's ack policy does for CTS). A floor
 session is one request and four completions, like a CTS session on the happy path.
 
+With ``BENCH_FLOOR_FILTER=cas`` a completion's update is a compare-and-set like CTS's: the
+filter names the tenant and the version this process wrote last (still one round trip). On
+FerretDB v1 that alone decides the cost: only a lone ``_id`` filter reaches its SQLite index
+path; any other filter decodes the documents one by one.
+
 Configured by ``BENCH_*`` environment variables (see ``FloorSettings``).
 """
 
@@ -44,6 +49,8 @@ class FloorSettings:
     """Padding stored per session: the floor keeps as many bytes per session as CTS does."""
     command_bytes: int
     """Padding per command: the floor's commands are as large as CTS's."""
+    cas: bool = False
+    """Filter completions by tenant and version, as a compare-and-set does."""
 
     @classmethod
     def from_env(cls) -> FloorSettings:
@@ -56,6 +63,7 @@ class FloorSettings:
             group_id=env["BENCH_GROUP_ID"],
             doc_bytes=int(env.get("BENCH_DOC_BYTES", "4000")),
             command_bytes=int(env.get("BENCH_COMMAND_BYTES", "1300")),
+            cas=env.get("BENCH_FLOOR_FILTER", "") == "cas",
         )
 
     def env(self) -> dict[str, str]:
@@ -67,6 +75,7 @@ class FloorSettings:
             "BENCH_GROUP_ID": self.group_id,
             "BENCH_DOC_BYTES": str(self.doc_bytes),
             "BENCH_COMMAND_BYTES": str(self.command_bytes),
+            "BENCH_FLOOR_FILTER": "cas" if self.cas else "id",
         }
 
 
@@ -109,23 +118,34 @@ async def serve(settings: FloorSettings) -> None:
     sessions = client[settings.database]["floor"]
     doc_pad = "x" * settings.doc_bytes
     command_pad = "x" * settings.command_bytes
+    versions: dict[str, int] = {}
     await producer.start()
     await consumer.start()
     try:
         while True:
             record = await consumer.getone()
             data = json.loads(record.value)["data"]
+            session_id = data["session_id"]
+            match: dict[str, Any] = {"_id": session_id}
+            if settings.cas and session_id in versions:
+                match |= {"account_id": data["account_id"], "project_id": data["project_id"],
+                          "version": versions[session_id]}  # fmt: skip
             doc = await sessions.find_one_and_update(
-                {"_id": data["session_id"]},
+                match,
                 {
                     "$inc": {"version": 1},
                     "$set": {"updated_at": datetime.now(UTC)},
-                    "$setOnInsert": {"account_id": data["account_id"], "pad": doc_pad},
+                    "$setOnInsert": {
+                        "account_id": data["account_id"],
+                        "project_id": data["project_id"],
+                        "pad": doc_pad,
+                    },
                 },
-                upsert=True,
+                upsert=len(match) == 1,
                 return_document=ReturnDocument.AFTER,
             )
-            assert doc is not None
+            assert doc is not None, "the floor is this session's only writer"
+            versions[session_id] = doc["version"]
             topic, body = next_message(data, doc["version"], prefix=prefix, pad=command_pad)
             await producer.send_and_wait(topic, body, key=record.key)
             await consumer.commit(

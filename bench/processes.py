@@ -20,11 +20,16 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Service:
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], log_path: Path,
+        *, pythonpath: tuple[Path, ...] = (),
+    ) -> None:  # fmt: skip
         self.name = name
         self.argv = argv
         self.env = env
         self.log_path = log_path
+        self.pythonpath = pythonpath
+        """Searched before the installed packages: how a variant runs other source trees."""
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -35,7 +40,8 @@ class Service:
     def start(self) -> Service:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
-        pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+        paths = [*map(str, self.pythonpath), str(REPO_ROOT), os.environ.get("PYTHONPATH")]
+        pythonpath = os.pathsep.join(filter(None, paths))
         self._proc = subprocess.Popen(
             self.argv,
             env={**os.environ, "PYTHONPATH": pythonpath, **self.env},

@@ -16,6 +16,14 @@ def _table(header: Row, rows: list[Row]) -> list[str]:
     return lines
 
 
+def _label(key: str) -> str:
+    """``cts_vs_floor_r1`` -> ``cts/floor (1 replica)``; ``cts_two_vs_one`` -> ``cts 2 vs 1``."""
+    if key.endswith("_two_vs_one"):
+        return f"{key.removesuffix('_two_vs_one')} 2 vs 1"
+    system, replicas = key.rsplit("_vs_floor_r", 1)
+    return f"{system}/floor ({replicas} replica{'s' if replicas != '1' else ''})"
+
+
 def targets(results: dict[str, Any]) -> list[Row]:
     """(target, measured, met) for every target of issue 9 that this run measured."""
     out: list[Row] = []
@@ -59,31 +67,16 @@ def markdown(results: dict[str, Any]) -> str:
             f"{b1['cts']['count']} transitions each, one session at a time.",
             "",
         ]
+        systems = b1.get("systems", ["floor", "cts"])
+        rows = [
+            [k, b1[k]["p50_ms"], b1[k]["p95_ms"], b1[k]["p99_ms"], b1[k]["max_ms"],
+             b1[k]["cpu_ms_per_session"], b1[k]["peak_rss_mb"]] for k in systems
+        ]  # fmt: skip
+        for name, r in b1["ratios"].items():
+            rows.append([f"{name}/floor", r["p50"], r["p95"], r["p99"], "", r["cpu"], ""])
         lines += _table(
             ["system", "p50 ms", "p95 ms", "p99 ms", "max ms", "CPU ms/session", "peak RSS MB"],
-            [
-                [
-                    k,
-                    b1[k]["p50_ms"],
-                    b1[k]["p95_ms"],
-                    b1[k]["p99_ms"],
-                    b1[k]["max_ms"],
-                    b1[k]["cpu_ms_per_session"],
-                    b1[k]["peak_rss_mb"],
-                ]
-                for k in ("floor", "cts")
-            ]
-            + [
-                [
-                    "CTS/floor",
-                    b1["ratio"]["p50"],
-                    b1["ratio"]["p95"],
-                    b1["ratio"]["p99"],
-                    "",
-                    b1["ratio"]["cpu"],
-                    "",
-                ]
-            ],
+            rows,
         )
         lines.append("")
     if b2 := results.get("b2"):
@@ -93,6 +86,7 @@ def markdown(results: dict[str, Any]) -> str:
                 "system",
                 "replicas",
                 "N",
+                "sessions done",
                 "sessions/s",
                 "transitions/s",
                 "CPU ms/session",
@@ -103,6 +97,7 @@ def markdown(results: dict[str, Any]) -> str:
                     r["system"],
                     r["replicas"],
                     r["n"],
+                    f"{r['sessions']}" + ("" if r["complete"] else f" (capped at {b2['cap_s']} s)"),
                     r["sessions_per_s"],
                     r["transitions_per_s"],
                     r["cpu_ms_per_session"],
@@ -111,20 +106,12 @@ def markdown(results: dict[str, Any]) -> str:
                 for r in b2["rows"]
             ],
         )
+        columns = list(dict.fromkeys(k for c in b2["comparisons"] for k in c if k != "n"))
         lines += [
             "",
             *_table(
-                ["N", "CTS/floor (1 replica)", "CTS/floor (2)", "CTS 2 vs 1", "floor 2 vs 1"],
-                [
-                    [
-                        c["n"],
-                        c.get("cts_vs_floor_r1", ""),
-                        c.get("cts_vs_floor_r2", ""),
-                        c.get("cts_two_vs_one", ""),
-                        c.get("floor_two_vs_one", ""),
-                    ]
-                    for c in b2["comparisons"]
-                ],
+                ["N", *(_label(k) for k in columns)],
+                [[c["n"], *(c.get(k, "") for k in columns)] for c in b2["comparisons"]],
             ),
             "",
         ]

@@ -38,8 +38,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results")
     parser.add_argument(
         "--profile",
-        action="store_true",
-        help="run every orchestrator under pyinstrument (uv run --with pyinstrument ...)",
+        nargs="?",
+        const="pyinstrument",
+        choices=["pyinstrument", "cprofile", "db"],
+        help="run every orchestrator under a profiler: pyinstrument (the default; needs "
+        "uv run --with pyinstrument ...), cprofile, or db (counts and times its MongoDB "
+        "commands)",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=TREE",
+        help="B1 also runs the orchestrator of another source tree (e.g. an older commit "
+        "from git archive), side by side (repeatable)",
     )
     parser.add_argument(
         "--orchestrator-env",
@@ -55,6 +67,7 @@ async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dic
     run_id = f"bench{datetime.now(UTC):%m%d%H%M%S}{secrets.token_hex(2)}"
     out_dir = args.out / run_id
     extra = dict(item.split("=", 1) for item in args.orchestrator_env)
+    variants = {name: Path(tree) for name, tree in (v.split("=", 1) for v in args.variant)}
     ctx = RunContext(
         bootstrap,
         mongodb_uri,
@@ -62,6 +75,8 @@ async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dic
         out_dir,
         orchestrator_env=extra,
         profile_dir=out_dir / "profiles" if args.profile else None,
+        profiler=args.profile or "",
+        variants=variants,
     )
     if ctx.profile_dir:
         ctx.profile_dir.mkdir(parents=True, exist_ok=True)
@@ -76,6 +91,7 @@ async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dic
             "replicas": list(args.replicas),
             "b3_sessions": args.b3_sessions,
             "orchestrator_env": extra,
+            "variants": {name: str(tree) for name, tree in variants.items()},
             "profile": args.profile,
         },
         "phase_seconds": {},

@@ -28,7 +28,7 @@ from cts_store.sessions import to_document
 from cts_testing import session_builders
 from cts_testing.factories import session_requested
 
-Kind = Literal["cts", "floor"]
+Kind = Literal["cts", "floor", "floor-cas"]
 ACCOUNT, PROJECT = "acme", "shop"
 
 
@@ -39,8 +39,11 @@ class RunContext:
     run_id: str
     out_dir: Path
     profile_dir: Path | None = None
+    profiler: str = "pyinstrument"
     orchestrator_env: dict[str, str] = field(default_factory=dict)
     """Extra ``CTS_*`` settings for every orchestrator (e.g. to try a consumer option)."""
+    variants: dict[str, Path] = field(default_factory=dict)
+    """Other source trees (e.g. an older commit) whose orchestrator runs beside this one's."""
     created_prefixes: list[str] = field(default_factory=list)
     created_databases: list[str] = field(default_factory=list)
 
@@ -162,23 +165,35 @@ FLOOR_REQUEST_PAD = max(0, CTS_REQUEST_BYTES - 200)
 FLOOR_DOC_PAD = max(0, CTS_DOC_BYTES - 150)
 
 
+def _sources(tree: Path | None) -> tuple[Path, ...]:
+    if tree is None:
+        return ()
+    packages = ("services/orchestrator", "libs/cts-core", "libs/cts-store")
+    found = tuple(tree / p / "src" for p in packages if (tree / p / "src").is_dir())
+    if not found:
+        raise FileNotFoundError(f"no orchestrator, core or store sources under {tree}")
+    return found
+
+
+def _db_monitor_env(ctx: RunContext, label: str, index: int) -> dict[str, str]:
+    if ctx.profile_dir is None or ctx.profiler != "db":
+        return {}
+    return {"BENCH_DB_MONITOR_OUT": str(ctx.profile_dir / f"{label}-orchestrator{index}.db.json")}
+
+
 def _orchestrator_argv(ctx: RunContext, label: str, index: int) -> list[str]:
     if ctx.profile_dir is None:
         return [sys.executable, "-m", "cts_orchestrator"]
+    name = ctx.profile_dir / f"{label}-orchestrator{index}"
+    if ctx.profiler == "db":
+        return [sys.executable, "-m", "bench.db_monitor", "cts_orchestrator"]
+    if ctx.profiler == "cprofile":
+        # Function-level CPU (tottime), stdlib only: python -m pstats <file>
+        return [sys.executable, "-m", "cProfile", "-o", f"{name}.prof", "-m", "cts_orchestrator"]
     # A session file renders later any way one likes (flat, tree, html):
     # uv run --with pyinstrument python -m pyinstrument --load=<file> -r text -p flat=true
-    output = ctx.profile_dir / f"{label}-orchestrator{index}.pyisession"
-    return [
-        sys.executable,
-        "-m",
-        "pyinstrument",
-        "--renderer",
-        "session",
-        "-o",
-        str(output),
-        "-m",
-        "cts_orchestrator",
-    ]
+    return [sys.executable, "-m", "pyinstrument", "--renderer", "session",
+            "-o", f"{name}.pyisession", "-m", "cts_orchestrator"]  # fmt: skip
 
 
 @asynccontextmanager
@@ -190,7 +205,9 @@ async def deploy(
     replicas: int = 1,
     fail_when: FailWhen | None = None,
     options: dict[str, Any] | None = None,
+    source: Path | None = None,
 ) -> AsyncIterator[Deployment]:
+    """``source``: run the orchestrator, core and store of that tree instead of this one."""
     prefix = f"{ctx.run_id}.{label}."
     group_prefix = f"{ctx.run_id}-{label}"
     database = f"{ctx.run_id}_{label}".replace(".", "_").replace("-", "_")
@@ -210,9 +227,12 @@ async def deploy(
             }
             for n in range(replicas):
                 log = ctx.out_dir / "logs" / f"{label}-orchestrator{n}.log"
-                services.append(
-                    Service(f"orchestrator{n}", _orchestrator_argv(ctx, label, n), env, log).start()
+                argv = _orchestrator_argv(ctx, label, n)
+                monitor = _db_monitor_env(ctx, label, n)
+                service = Service(
+                    f"orchestrator{n}", argv, env | monitor, log, pythonpath=_sources(source)
                 )
+                services.append(service.start())
             groups = [
                 f"{group_prefix}-orchestrator-requests",
                 f"{group_prefix}-orchestrator-results",
@@ -226,6 +246,7 @@ async def deploy(
                 group_id=f"{group_prefix}-floor",
                 doc_bytes=FLOOR_DOC_PAD,
                 command_bytes=FLOOR_COMMAND_PAD,
+                cas=kind == "floor-cas",
             )
             for n in range(replicas):
                 log = ctx.out_dir / "logs" / f"{label}-floor{n}.log"
