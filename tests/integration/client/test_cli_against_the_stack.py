@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -70,14 +72,20 @@ async def test_request_publishes_and_follow_reports_completion(
             session_id = published.output.strip()
             await seen.wait_for(lambda e: len(e) == 1)
             assert seen.events[0][1]["data"]["request_id"] == "cli-test-1"
+            # A real process: its output is the command's alone, not the in-process services' logs.
             followed = await asyncio.to_thread(
-                runner.invoke, app, ["follow", session_id, "--timeout", "60"]
+                subprocess.run,
+                [sys.executable, "-m", "cts_client", "follow", session_id, "--timeout", "60"],
+                capture_output=True,
+                text=True,
+                timeout=90,
+                check=False,
             )
     finally:
         await orchestrator.stop()
-    assert followed.exit_code == 0, followed.output
-    assert "Session complete" in followed.output
-    assert "generate_tests_and_fixtures" in followed.output
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    assert "Session complete" in followed.stdout
+    assert "generate_tests_and_fixtures" in followed.stdout
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -68,20 +68,38 @@ async def follow(
             found = offsets.get(tp)
             consumer.seek(tp, found.offset if found else ends[tp])
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        finished: SessionEvent | None = None
+        caught_up_at: dict[TopicPartition, int] = {}
         while deadline is None or time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
-            for records in batch.values():
-                for record in records:
-                    event = _decode(record.value)
-                    if event is None or event.get("subject") != session_id:
-                        continue
-                    kind = kinds[record.topic]
-                    yield SessionEvent(kind, event.get("data", {}))
-                    if kind == "finished":
-                        return
+            # Partitions arrive in any order: replay a batch in time order, and hold the
+            # finish back until every partition has been read up to where it stood when the
+            # finish was seen, so a session followed after it ended still shows every step.
+            records = sorted((r for rs in batch.values() for r in rs), key=lambda r: r.timestamp)
+            for record in records:
+                event = _decode(record.value)
+                if event is None or event.get("subject") != session_id:
+                    continue
+                kind = kinds[record.topic]
+                if kind == "finished":
+                    finished = SessionEvent(kind, event.get("data", {}))
+                    caught_up_at = await consumer.end_offsets(partitions)
+                    continue
+                yield SessionEvent(kind, event.get("data", {}))
+            if finished is not None and all(
+                await asyncio.gather(
+                    *[_reached(consumer, tp, end) for tp, end in caught_up_at.items()]
+                )
+            ):
+                yield finished
+                return
         raise TimeoutError(f"session {session_id} did not finish within {timeout_s:.0f}s")
     finally:
         await consumer.stop()
+
+
+async def _reached(consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
+    return bool(await consumer.position(tp) >= end)
 
 
 async def _partitions(consumer: AIOKafkaConsumer, name: str) -> set[int]:
