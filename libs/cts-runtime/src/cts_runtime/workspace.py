@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from cts_contracts.naming import workspace_relpath
+from cts_runtime.executor import StepOutcome
 
-__all__ = ["WorkspaceEscape", "resolve_workspace", "workspace_relpath"]
+__all__ = ["WorkspaceEscape", "resolve_workspace", "step_workspace", "workspace_relpath"]
 
 
 class WorkspaceEscape(ValueError):
@@ -20,3 +22,16 @@ def resolve_workspace(root: Path, relative: str) -> Path:
     if target == base or base not in target.parents:
         raise WorkspaceEscape(f"workspace {relative!r} is outside the workspace root")
     return target
+
+
+async def step_workspace(root: Path, relative: str) -> Path | StepOutcome:
+    """The session's existing workspace, or the answer a step gives when it cannot have it:
+    ``error`` for a path outside the root, ``transient`` for a missing directory (Initialize
+    made it; a missing one is a volume problem worth a bounded retry)."""
+    try:
+        workspace = resolve_workspace(root, relative)
+    except WorkspaceEscape as exc:
+        return StepOutcome.error("bad workspace", str(exc))
+    if not await asyncio.to_thread(workspace.is_dir):
+        return StepOutcome.transient(f"workspace {relative} does not exist")
+    return workspace

@@ -32,7 +32,7 @@ from cts_contracts import AgentData, Step
 from cts_contracts.step_requested import StepRequestedData
 from cts_runtime.executor import NoAnswer, StepOutcome
 from cts_runtime.logs import get_logger
-from cts_runtime.workspace import WorkspaceEscape, resolve_workspace
+from cts_runtime.workspace import step_workspace
 
 log = get_logger(__name__)
 
@@ -62,12 +62,9 @@ class AgentStep:
     async def __call__(self, command: StepRequestedData) -> StepOutcome:
         if command.step not in AGENT_STEPS:
             return StepOutcome.error(f"the agent-runner does not run {command.step.value}")
-        try:
-            workspace = resolve_workspace(self._settings.workspace_root, command.workspace)
-        except WorkspaceEscape as exc:
-            return StepOutcome.error("bad workspace", str(exc))
-        if not await asyncio.to_thread(workspace.is_dir):
-            return StepOutcome.transient(f"workspace {command.workspace} does not exist")
+        workspace = await step_workspace(self._settings.workspace_root, command.workspace)
+        if isinstance(workspace, StepOutcome):
+            return workspace
         key = ClaimKey(command.account_id, command.project_id, command.session_id,
                        command.interaction_id)  # fmt: skip
         state = await self._claims.acquire(key, self.owner, self._settings.claim_lease_s)

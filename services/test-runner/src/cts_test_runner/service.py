@@ -17,7 +17,7 @@ from pathlib import Path
 from cts_contracts.step_requested import StepRequestedData
 from cts_runtime.executor import StepOutcome
 from cts_runtime.logs import get_logger
-from cts_runtime.workspace import WorkspaceEscape, resolve_workspace
+from cts_runtime.workspace import step_workspace
 from cts_test_runner.assertions import AlignmentResult, align, design_assertions
 from cts_test_runner.build_cache import BuildCache
 from cts_test_runner.environment import scrubbed_environment
@@ -55,13 +55,9 @@ class RunTests:
 
     async def __call__(self, command: StepRequestedData) -> StepOutcome:
         started = time.monotonic()
-        try:
-            workspace = resolve_workspace(self._settings.workspace_root, command.workspace)
-        except WorkspaceEscape as exc:
-            return StepOutcome.error("bad workspace", str(exc))
-        if not await asyncio.to_thread(workspace.is_dir):
-            # Initialize made it; a missing one is a volume problem worth a bounded retry.
-            return StepOutcome.transient(f"workspace {command.workspace} does not exist")
+        workspace = await step_workspace(self._settings.workspace_root, command.workspace)
+        if isinstance(workspace, StepOutcome):
+            return workspace
         component = command.component
         test_path = inside(workspace, component.test_file)
         if test_path is None or not await asyncio.to_thread(test_path.is_file):
