@@ -35,7 +35,9 @@ async def run(ctx: RunContext, *, transitions: int = 2000, warmup: int = 10) -> 
             for kind in SYSTEMS
         }
         for name, tree in ctx.variants.items():
-            deployment = deploy(ctx, "cts", f"b1-{name}", source=tree)
+            deployment = deploy(
+                ctx, "cts", f"b1-{name}", source=tree, env=ctx.variant_env.get(name)
+            )
             drivers[name] = Driver(await stack.enter_async_context(deployment))
         for driver in drivers.values():
             for _ in range(warmup):

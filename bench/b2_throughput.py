@@ -45,7 +45,14 @@ async def run(
                 "floor" if name == "floor" else "floor-cas" if name == "floor-cas" else "cts"
             )
             deployment = await stack.enter_async_context(
-                deploy(ctx, kind, f"b2-{name}-r{n}", replicas=n, source=ctx.variants.get(name))
+                deploy(
+                    ctx,
+                    kind,
+                    f"b2-{name}-r{n}",
+                    replicas=n,
+                    source=ctx.variants.get(name),
+                    env=ctx.variant_env.get(name),
+                )
             )
             drivers[(name, n)] = driver = Driver(deployment)
             for _ in range(warmup):

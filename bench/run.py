@@ -50,8 +50,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME=TREE",
-        help="B1 also runs the orchestrator of another source tree (e.g. an older commit "
-        "from git archive), side by side (repeatable)",
+        help="B1 and B2 (one replica) also run this orchestrator side by side: another source "
+        "tree (e.g. an older commit from git archive), or 'current' (repeatable)",
+    )
+    parser.add_argument(
+        "--variant-env",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE",
+        help="an environment variable for one variant's orchestrators, e.g. "
+        "'fast:BENCH_CONSUMER_OPTIONS={\"fetch_max_wait_ms\": 10}' (repeatable)",
     )
     parser.add_argument(
         "--orchestrator-env",
@@ -67,7 +75,15 @@ async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dic
     run_id = f"bench{datetime.now(UTC):%m%d%H%M%S}{secrets.token_hex(2)}"
     out_dir = args.out / run_id
     extra = dict(item.split("=", 1) for item in args.orchestrator_env)
-    variants = {name: Path(tree) for name, tree in (v.split("=", 1) for v in args.variant)}
+    variants = {
+        name: None if tree == "current" else Path(tree)
+        for name, tree in (v.split("=", 1) for v in args.variant)
+    }
+    variant_env: dict[str, dict[str, str]] = {}
+    for item in args.variant_env:
+        name, assignment = item.split(":", 1)
+        key, value = assignment.split("=", 1)
+        variant_env.setdefault(name, {})[key] = value
     ctx = RunContext(
         bootstrap,
         mongodb_uri,
@@ -77,6 +93,7 @@ async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dic
         profile_dir=out_dir / "profiles" if args.profile else None,
         profiler=args.profile or "",
         variants=variants,
+        variant_env=variant_env,
     )
     if ctx.profile_dir:
         ctx.profile_dir.mkdir(parents=True, exist_ok=True)
@@ -91,7 +108,8 @@ async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dic
             "replicas": list(args.replicas),
             "b3_sessions": args.b3_sessions,
             "orchestrator_env": extra,
-            "variants": {name: str(tree) for name, tree in variants.items()},
+            "variants": {name: str(tree or "current") for name, tree in variants.items()},
+            "variant_env": variant_env,
             "profile": args.profile,
         },
         "phase_seconds": {},

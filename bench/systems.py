@@ -42,8 +42,10 @@ class RunContext:
     profiler: str = "pyinstrument"
     orchestrator_env: dict[str, str] = field(default_factory=dict)
     """Extra ``CTS_*`` settings for every orchestrator (e.g. to try a consumer option)."""
-    variants: dict[str, Path] = field(default_factory=dict)
-    """Other source trees (e.g. an older commit) whose orchestrator runs beside this one's."""
+    variants: dict[str, Path | None] = field(default_factory=dict)
+    """Other orchestrators run beside this one's: a source tree (e.g. an older commit), or
+    ``None`` for this tree with its own settings (``variant_env``)."""
+    variant_env: dict[str, dict[str, str]] = field(default_factory=dict)
     created_prefixes: list[str] = field(default_factory=list)
     created_databases: list[str] = field(default_factory=list)
 
@@ -182,11 +184,10 @@ def _db_monitor_env(ctx: RunContext, label: str, index: int) -> dict[str, str]:
 
 
 def _orchestrator_argv(ctx: RunContext, label: str, index: int) -> list[str]:
-    if ctx.profile_dir is None:
-        return [sys.executable, "-m", "cts_orchestrator"]
+    if ctx.profile_dir is None or ctx.profiler == "db":
+        # The launcher only adds the hooks its BENCH_* variables ask for.
+        return [sys.executable, "-m", "bench.launch", "cts_orchestrator"]
     name = ctx.profile_dir / f"{label}-orchestrator{index}"
-    if ctx.profiler == "db":
-        return [sys.executable, "-m", "bench.db_monitor", "cts_orchestrator"]
     if ctx.profiler == "cprofile":
         # Function-level CPU (tottime), stdlib only: python -m pstats <file>
         return [sys.executable, "-m", "cProfile", "-o", f"{name}.prof", "-m", "cts_orchestrator"]
@@ -206,8 +207,10 @@ async def deploy(
     fail_when: FailWhen | None = None,
     options: dict[str, Any] | None = None,
     source: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[Deployment]:
-    """``source``: run the orchestrator, core and store of that tree instead of this one."""
+    """``source``: run the orchestrator, core and store of that tree instead of this one;
+    ``env``: extra variables for the orchestrators."""
     prefix = f"{ctx.run_id}.{label}."
     group_prefix = f"{ctx.run_id}-{label}"
     database = f"{ctx.run_id}_{label}".replace(".", "_").replace("-", "_")
@@ -224,6 +227,7 @@ async def deploy(
                 "CTS_TOPIC_PREFIX": prefix,
                 "CTS_GROUP_PREFIX": group_prefix,
                 **ctx.orchestrator_env,
+                **(env or {}),
             }
             for n in range(replicas):
                 log = ctx.out_dir / "logs" / f"{label}-orchestrator{n}.log"

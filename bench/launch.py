@@ -1,9 +1,11 @@
-"""``python -m bench.db_monitor <module>``: run a service with a PyMongo command listener and
-write, at exit, what it asked the database: per command, how many, how long (round trip,
-server included), and how many writes matched nothing (a lost compare-and-set).
+"""``python -m bench.launch <module>``: run a service with the benchmark's optional hooks,
+applied before the service imports anything, so its code stays untouched:
 
-The listener is registered before the service creates its client, so nothing in the service
-changes. Output: ``$BENCH_DB_MONITOR_OUT`` (JSON).
+- ``BENCH_DB_MONITOR_OUT=<file>``: a PyMongo command listener; at exit the file gets, per
+  command, how many, how long (round trip, server included) and how many writes matched
+  nothing (a lost compare-and-set).
+- ``BENCH_CONSUMER_OPTIONS=<json>``: merged into ``cts_runtime.broker.consumer_options`` (to
+  measure e.g. ``fetch_max_wait_ms`` before proposing it).
 """
 
 from __future__ import annotations
@@ -54,12 +56,26 @@ class Tally(monitoring.CommandListener):
         return out
 
 
+def _patch_consumer_options(extra: dict[str, Any]) -> None:
+    from cts_runtime import broker  # noqa: PLC0415 - patched before the service imports it
+
+    original = broker.consumer_options
+
+    def patched(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        return original(*args, **kwargs) | extra
+
+    broker.consumer_options = patched
+
+
 def main() -> None:
     module = sys.argv[1]
-    tally = Tally()
-    monitoring.register(tally)
-    target = Path(os.environ["BENCH_DB_MONITOR_OUT"])
-    atexit.register(lambda: target.write_text(json.dumps(tally.summary(), indent=2) + "\n"))
+    if out := os.environ.get("BENCH_DB_MONITOR_OUT"):
+        tally = Tally()
+        monitoring.register(tally)
+        target = Path(out)
+        atexit.register(lambda: target.write_text(json.dumps(tally.summary(), indent=2) + "\n"))
+    if options := os.environ.get("BENCH_CONSUMER_OPTIONS"):
+        _patch_consumer_options(json.loads(options))
     sys.argv = [module, *sys.argv[2:]]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
