@@ -52,6 +52,9 @@ schemas: setup ## Regenerate the committed JSON Schemas and AsyncAPI document
 	$(UV) run --all-packages python -m cts_contracts.schema_export
 	$(UV) run --all-packages python -m cts_runtime.catalogue
 
+bench: setup ## Benchmarks B1-B3 on the real local stack (not part of test); writes bench-results/
+	$(UV) run --all-packages python -m bench.run $(BENCH_ARGS)
+
 demo: setup ## Run one red-mode session end to end on the local stack (scripted model without ANTHROPIC_API_KEY)
 	@bash deploy/local/prereqs.sh
 	@bash $(STACK) install

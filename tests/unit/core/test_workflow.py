@@ -43,6 +43,7 @@ def test_a_new_session_starts_with_initialize_in_the_outbox() -> None:
     assert command["data"]["workspace"] == f"acme/shop/{session.id}"
     assert command["id"] == session.interactions[0].id
     assert session.current_deadline == T0 + DEADLINES[Step.INITIALIZE]
+    assert (session.scope.account_id, session.scope.project_id) == ("acme", "shop")
 
 
 def test_in_flight_interaction_means_wait() -> None:
