@@ -1,4 +1,5 @@
-"""Cold vs warm Initialize on a sample repository (400 files, 30 commits) served over https.
+"""Cold vs warm Initialize over https on two repositories: a generated one (400 files, 30
+commits) and the demo's sample app (``examples/phoenix_app``).
 
 Cold: no mirror yet, the whole repository is downloaded. Warm: the project's mirror exists,
 the fetch only negotiates (no pack is sent when nothing changed) and the working copy is a
@@ -8,6 +9,7 @@ deterministic part: a warm Initialize downloads nothing it already has.
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import time
 from collections.abc import Iterator
@@ -17,18 +19,31 @@ import pytest
 
 from cts_contracts import ResultStatus
 from cts_git_committer.service import GitSteps
+from cts_testing.stack import repo_root
 
-from .conftest import Session, build_sample_repository, committer_settings
+from .conftest import Session, build_sample_repository, committer_settings, git
 from .https_git import GitHttpsServer, serve_git_https
 
 TOKEN = "bench-token-0123456789"
 
 
-@pytest.fixture
-def big_remote(tmp_path: Path) -> Path:
+def _sample_app_repository(bare: Path) -> None:
+    source = bare.with_name("phoenix_app-src")
+    shutil.copytree(repo_root() / "examples" / "phoenix_app", source)
+    git("init", "-q", "-b", "main", "--template=", str(source))
+    git("add", "-A", cwd=source)
+    git("commit", "-q", "-m", "Sample Phoenix-style app", cwd=source)
+    git("clone", "-q", "--bare", "--template=", str(source), str(bare))
+
+
+@pytest.fixture(params=["generated-400-files", "sample-app"])
+def big_remote(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     bare = tmp_path / "remote" / "shop.git"
     bare.parent.mkdir()
-    build_sample_repository(bare, files=400, commits=30)
+    if request.param == "sample-app":
+        _sample_app_repository(bare)
+    else:
+        build_sample_repository(bare, files=400, commits=30)
     return bare
 
 
@@ -47,7 +62,7 @@ def _packs(mirror_root: Path) -> list[Path]:
 
 
 async def test_warm_initialize_reuses_the_mirror(
-    server: GitHttpsServer, workspace_root: Path, big_remote: Path
+    server: GitHttpsServer, workspace_root: Path, big_remote: Path, request: pytest.FixtureRequest
 ) -> None:
     settings = committer_settings(workspace_root, git_https_token=TOKEN,
                                   git_https_token_hosts=server.host,
@@ -75,6 +90,7 @@ async def test_warm_initialize_reuses_the_mirror(
     # With nothing new, a fetch only lists refs: no request asks for objects.
     assert server.object_requests() == object_requests_after_cold
     print(
-        f"\ninitialize timing: cold {cold_s:.3f}s, warm median {warm_s:.3f}s "
+        f"\ninitialize timing ({request.node.callspec.id}): cold {cold_s:.3f}s, "
+        f"warm median {warm_s:.3f}s "
         f"(runs {', '.join(f'{s:.3f}' for s in warm_runs)}); {files} paths in workspaces"
     )
