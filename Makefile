@@ -55,7 +55,11 @@ schemas: setup ## Regenerate the committed JSON Schemas and AsyncAPI document
 bench: setup ## Benchmarks B1-B3 on the real local stack (not part of test); writes bench-results/
 	$(UV) run --all-packages python -m bench.run $(BENCH_ARGS)
 
-demo: setup ## Run one red-mode session end to end on the local stack (scripted model without ANTHROPIC_API_KEY)
+demo: ## Run one red-mode session end to end on the local stack (scripted model without ANTHROPIC_API_KEY)
+	@# The first line says which model answers, before any installation output.
+	@if [ -n "$${ANTHROPIC_API_KEY:-}" ]; then echo "CTS demo: using Claude (ANTHROPIC_API_KEY is set)"; \
+	 else echo "CTS demo: scripted model (no ANTHROPIC_API_KEY): a local server replays a recorded Claude conversation"; fi
+	@$(MAKE) --no-print-directory setup
 	@bash deploy/local/prereqs.sh
 	@bash $(STACK) install
-	@$(UV) run --all-packages cts demo
+	@CTS_DEMO_ANNOUNCED=1 $(UV) run --all-packages cts demo

@@ -132,7 +132,9 @@ def wait_for_port(port: int, within: float = 20) -> None:
 
 def run_demo(console: Console, *, timeout_s: float = 600) -> int:
     real_model = bool(os.environ.get("ANTHROPIC_API_KEY"))
-    if real_model:
+    if os.environ.get("CTS_DEMO_ANNOUNCED") == "1":
+        pass  # `make demo` said it already, as its first line
+    elif real_model:
         console.print("[bold]CTS demo[/] — using Claude (ANTHROPIC_API_KEY is set)")
     else:
         console.print(
