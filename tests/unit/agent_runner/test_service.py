@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pymongo.errors import AutoReconnect
 
-from cts_agent_runner.claims import ClaimKey
+from cts_agent_runner.claims import Claimed, ClaimKey, ClaimState, Held
 from cts_agent_runner.conversation import strip_cache_control
 from cts_agent_runner.model import ModelFailure, ModelReply, ModelRequest
 from cts_agent_runner.service import AgentStep
@@ -133,7 +134,7 @@ async def test_a_completed_claim_is_answered_without_calling_the_model(
     assert len(harness.model.requests) == 3
 
 
-async def test_a_live_claim_of_another_instance_means_no_answer(
+async def test_a_live_claim_of_another_instance_is_waited_for_and_its_outcome_answered(
     settings: AgentRunnerSettings, command: StepRequestedData
 ) -> None:
     started = asyncio.Event()
@@ -149,11 +150,38 @@ async def test_a_live_claim_of_another_instance_means_no_answer(
     await started.wait()
     other = AgentStep(settings, model=harness.model, claims=harness.claims,
                       transcripts=harness.transcripts)  # fmt: skip
-    with pytest.raises(NoAnswer, match="claimed by"):
-        await other(command)
+    waiting = asyncio.create_task(other(command))
+    await asyncio.sleep(0.3)
+    assert not waiting.done(), "no answer of its own while the owner works"
     release.set()
-    assert (await first).status is ResultStatus.OK
+    outcome = await first
+    assert outcome.status is ResultStatus.OK
+    assert await asyncio.wait_for(waiting, 5) == outcome
     assert len(harness.model.requests) == 2
+
+
+async def test_a_claim_whose_owner_died_mid_call_is_taken_over_when_its_lease_lapses(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    """The owner was SIGKILLed: nobody releases or completes its claim, and Kafka redelivers
+    the command (after its session timeout) while the dead owner's lease still runs. The
+    redelivery must wait for the lease, not acknowledge the command with no answer."""
+    harness = Harness(settings, list(WRITE_BOTH))
+    lapse = asyncio.get_running_loop().time() + 0.4
+
+    class DeadOwnersClaim(MemoryClaims):
+        async def acquire(self, key: ClaimKey, owner: str, lease_s: float) -> ClaimState:
+            if asyncio.get_running_loop().time() < lapse:
+                return Held("killed-pod/0", datetime.now(UTC) + timedelta(seconds=0.4))
+            await super().acquire(key, owner, lease_s)
+            return Claimed(takeover=True)
+
+    harness.claims = DeadOwnersClaim()
+    step = AgentStep(settings, model=harness.model, claims=harness.claims,
+                     transcripts=harness.transcripts)  # fmt: skip
+    outcome = await asyncio.wait_for(step(command), 10)
+    assert outcome.status is ResultStatus.OK
+    assert len(harness.model.requests) == 3
 
 
 async def test_a_run_whose_claim_is_taken_over_stops_without_answering(

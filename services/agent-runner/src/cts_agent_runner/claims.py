@@ -2,7 +2,8 @@
 
 A run inserts its claim before the first model call and renews a lease while it works. A
 redelivered command then finds the claim: completed -> the stored outcome is answered again;
-lease alive -> the owner will answer; lease expired (the owner died) -> the first instance to
+lease alive -> the owner may still answer or may have died: the agent step waits until the
+claim completes or its lease lapses; lease expired (the owner died) -> the first instance to
 compare-and-set the owner takes it over. Single-document atomic operations only, so it works on
 FerretDB v1 as on MongoDB.
 """

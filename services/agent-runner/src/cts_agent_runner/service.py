@@ -1,8 +1,9 @@
 """GenerateTestsAndFixtures and FixCompilationErrors: the ``StepRunner`` of the agent-runner.
 
-The claim comes first (no model call for an interaction someone else runs or already ran),
-then the bounded tool-use loop, then the transcript, then the claim's stored outcome, which is
-what a redelivered command is answered with.
+The claim comes first (no model call for an interaction someone else runs or already ran; a
+claim another instance holds is waited out), then the bounded tool-use loop, then the
+transcript, then the claim's stored outcome, which is what a redelivered command is answered
+with.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from pymongo.errors import PyMongoError
 
-from cts_agent_runner.claims import ClaimKey, ClaimStore, Completed, Held
+from cts_agent_runner.claims import Claimed, ClaimKey, ClaimStore, Completed, Held
 from cts_agent_runner.conversation import Message, continue_with
 from cts_agent_runner.heartbeat import ClaimLost, with_heartbeat
 from cts_agent_runner.jail import Jail
@@ -40,6 +41,7 @@ AGENT_STEPS = (Step.GENERATE_TESTS_AND_FIXTURES, Step.FIX_COMPILATION_ERRORS)
 DEADLINE_MARGIN_S = 10
 """Our loop ends this long before the command's deadline, so the answer is ours, not a timeout."""
 WRITABLE_DIRS = ("test/support",)
+HELD_POLL_MIN_S = 0.05
 
 
 class AgentStep:
@@ -67,15 +69,38 @@ class AgentStep:
             return workspace
         key = ClaimKey(command.account_id, command.project_id, command.session_id,
                        command.interaction_id)  # fmt: skip
-        state = await self._claims.acquire(key, self.owner, self._settings.claim_lease_s)
+        state = await self._acquire(key)
         if isinstance(state, Completed):
             log.info("interaction already ran: answering its stored outcome")
             return state.outcome
-        if isinstance(state, Held):
-            raise NoAnswer(f"claimed by {state.owner} until {state.lease_until.isoformat()}")
         if state.takeover:
             log.warning("took over an interaction whose owner stopped renewing its claim")
         return await self._run_claimed(key, command, workspace)
+
+    async def _acquire(self, key: ClaimKey) -> Claimed | Completed:
+        """The claim, or the outcome another instance stored for it.
+
+        A claim held by another instance is waited out, never answered with silence: its
+        owner may be alive (it completes the claim, and its outcome is answered here too) or
+        dead, killed before its answer, with a lease that outlives the redelivery (the lease
+        is longer than Kafka's session timeout); then it lapses and this instance takes over.
+        The harness's deadline bounds the wait.
+        """
+        settings = self._settings
+        waiting = False
+        while True:
+            state = await self._claims.acquire(key, self.owner, settings.claim_lease_s)
+            if not isinstance(state, Held):
+                return state
+            if not waiting:
+                log.info("claimed by another instance: waiting for its outcome or its lease",
+                         owner=state.owner, lease_until=state.lease_until.isoformat())  # fmt: skip
+                waiting = True
+            lease_until = state.lease_until
+            if lease_until.tzinfo is None:
+                lease_until = lease_until.replace(tzinfo=UTC)
+            until_lapse = (lease_until - datetime.now(UTC)).total_seconds()
+            await asyncio.sleep(min(settings.claim_heartbeat_s, max(HELD_POLL_MIN_S, until_lapse)))
 
     async def _run_claimed(
         self, key: ClaimKey, command: StepRequestedData, workspace: Path
