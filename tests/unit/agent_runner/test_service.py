@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, OperationFailure
 
 from cts_agent_runner.claims import Claimed, ClaimKey, ClaimState, Held
 from cts_agent_runner.conversation import strip_cache_control
@@ -302,6 +302,61 @@ async def test_an_outcome_that_cannot_be_recorded_is_still_answered(
     outcome = await harness.step(command)
     assert outcome.status is ResultStatus.OK
     assert agent_data(outcome).files_written == [TEST_FILE, FIXTURE_FILE]
+
+
+class FlakyTranscripts(MemoryTranscripts):
+    """The store drops ``failures`` writes (a restart), then works again."""
+
+    def __init__(self, failures: int, error: Exception) -> None:
+        super().__init__()
+        self.failures = failures
+        self.error = error
+        self.tries = 0
+
+    async def save(
+        self, account_id: str, project_id: str, session_id: str, *, transcript: Transcript,
+        model: str,
+    ) -> str:  # fmt: skip
+        self.tries += 1
+        if self.tries <= self.failures:
+            raise self.error
+        return await super().save(account_id, project_id, session_id, transcript=transcript,
+                                  model=model)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("failures", "error", "stored"),
+    [
+        (2, AutoReconnect("connection closed"), True),  # the store came back
+        (99, AutoReconnect("connection closed"), False),  # it stayed away
+        (1, OperationFailure("not authorized"), False),  # not an outage: no retry
+    ],
+)
+async def test_a_finished_generation_survives_a_store_outage_at_the_transcript_write(
+    settings: AgentRunnerSettings,
+    command: StepRequestedData,
+    failures: int,
+    error: Exception,
+    stored: bool,
+) -> None:
+    """Found by the reliability suite (FerretDB killed mid-run): the write after the last
+    model turn failed, the paid-for generation was answered ``transient`` and its retry ran
+    a second whole conversation. Now the write is retried, and the work answered either way."""
+    harness = Harness(settings, list(WRITE_BOTH))
+    harness.transcripts = FlakyTranscripts(failures, error)
+    step = AgentStep(
+        settings,
+        model=harness.model,
+        claims=harness.claims,
+        transcripts=harness.transcripts,
+        transcript_retry_delays_s=(0.01, 0.01, 0.01),
+    )
+    outcome = await step(command)
+    assert outcome.status is ResultStatus.OK
+    assert agent_data(outcome).files_written == [TEST_FILE, FIXTURE_FILE]
+    assert (agent_data(outcome).transcript_artifact_id is not None) is stored
+    assert harness.transcripts.tries == (3 if stored else 1 if failures == 1 else 4)
+    assert len(harness.model.requests) == 3, "one conversation, never a second"
 
 
 async def test_a_cancelled_run_releases_its_claim_for_a_redelivery(

@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from cts_agent_runner.claims import Claimed, ClaimKey, ClaimStore, Completed, Held
 from cts_agent_runner.conversation import Message, continue_with
@@ -42,6 +42,8 @@ DEADLINE_MARGIN_S = 10
 """Our loop ends this long before the command's deadline, so the answer is ours, not a timeout."""
 WRITABLE_DIRS = ("test/support",)
 HELD_POLL_MIN_S = 0.05
+TRANSCRIPT_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""Waits between tries of the transcript write while the store is unreachable."""
 
 
 class AgentStep:
@@ -52,11 +54,13 @@ class AgentStep:
         model: ModelPort,
         claims: ClaimStore,
         transcripts: TranscriptStore,
+        transcript_retry_delays_s: tuple[float, ...] = TRANSCRIPT_RETRY_DELAYS_S,
     ) -> None:
         self._settings = settings
         self._model = model
         self._claims = claims
         self._transcripts = transcripts
+        self._transcript_retry_delays_s = transcript_retry_delays_s
         # Unique per process: a restarted container keeps its hostname (and often pid 1), and
         # must not mistake its predecessor's live lease for its own.
         self.owner = f"{settings.instance_id}/{uuid.uuid4().hex[:12]}"
@@ -160,9 +164,8 @@ class AgentStep:
         )  # fmt: skip
         transcript_id = None
         if result.turns > 0 or result.failure is None:
-            transcript_id = await self._transcripts.save(
-                command.account_id, command.project_id, command.session_id,
-                transcript=Transcript(result.messages, [*interactions, command.interaction_id]),
+            transcript_id = await self._save_transcript(
+                command, Transcript(result.messages, [*interactions, command.interaction_id]),
                 model=result.model or model,
             )  # fmt: skip
         data = AgentData(
@@ -176,6 +179,33 @@ class AgentStep:
             transcript_artifact_id=transcript_id,
         )
         return decide(command, result, data)
+
+    async def _save_transcript(
+        self, command: StepRequestedData, transcript: Transcript, *, model: str
+    ) -> str | None:
+        """The model's work is done and paid for when this runs: a store outage must not turn
+        it into a ``transient`` answer whose retry pays for a whole new conversation. The
+        write is retried while the store is unreachable (a restart takes seconds); after
+        that, or on any other store error, the step is answered without a stored transcript
+        (FixCompilationErrors then starts a new conversation)."""
+        for delay in (*self._transcript_retry_delays_s, None):
+            try:
+                return await self._transcripts.save(
+                    command.account_id, command.project_id, command.session_id,
+                    transcript=transcript, model=model,
+                )  # fmt: skip
+            except ConnectionFailure as exc:
+                if delay is None:
+                    log.warning("transcript not stored: the store stayed unreachable",
+                                error=type(exc).__name__)  # fmt: skip
+                    return None
+                log.warning("transcript store unreachable; retrying", error=type(exc).__name__,
+                            retry_in_s=delay)  # fmt: skip
+                await asyncio.sleep(delay)
+            except PyMongoError as exc:
+                log.warning("transcript not stored", error=f"{type(exc).__name__}: {exc}"[:500])
+                return None
+        return None  # unreachable: the last delay is None
 
     async def _conversation(self, command: StepRequestedData) -> tuple[list[Message], list[str]]:
         opening: list[Message] = [
