@@ -4,6 +4,8 @@ deadline, answer ``StepCompleted``. A service supplies only its ``StepRunner``."
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -160,6 +162,9 @@ def register_executor(
                 event = completion(
                     command, outcome, executor=settings.instance_id, started_at=started_at
                 )
+                if settings.fault_kill_before_answer is command.step:
+                    log.warning("fault injection: SIGKILL after the step, before its answer")
+                    os.kill(os.getpid(), signal.SIGKILL)
                 await broker.publish(event, topic=results_topic, key=command.session_id.encode())
                 answered.put(command.interaction_id, event)
                 log.info(

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cts_contracts import Step
+
 
 class KafkaSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CTS_", extra="ignore")
@@ -44,4 +46,9 @@ class ServiceSettings(KafkaSettings, MongoSettings):
     log_format: Literal["json", "console"] = "json"
     max_handler_failures: int = Field(
         default=5, ge=1, description="Unexpected errors on one message before it is dead-lettered"
+    )
+    fault_kill_before_answer: Step | None = Field(
+        default=None,
+        description="Reliability tests only: an executor SIGKILLs itself after running this "
+        "step and before publishing its answer (a crash between the work and the answer)",
     )

@@ -73,6 +73,7 @@ def build_app(settings: OrchestratorSettings | None = None) -> FastStream:
             deadlines=settings.deadlines(), max_step_retries=settings.max_step_retries,
             max_cas_retries=settings.max_cas_retries,
             crash_after_record=settings.fault_injection == "crash-after-record",
+            crash_step=settings.fault_injection_step,
         )  # fmt: skip
         sweeper = Sweeper(running.orchestrator, store, clock, interval_s=settings.sweep_interval_s,
                           outbox_grace_s=settings.outbox_grace_s)  # fmt: skip

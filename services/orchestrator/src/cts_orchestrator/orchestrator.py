@@ -35,6 +35,7 @@ class Orchestrator:
         max_step_retries: int = 2,
         max_cas_retries: int = 20,
         crash_after_record: bool = False,
+        crash_step: Step | None = None,
         recent: RecentSessions | None = None,
         clear_delay_s: float = 0.2,
     ) -> None:
@@ -45,6 +46,7 @@ class Orchestrator:
         self._max_step_retries = max_step_retries
         self._max_cas_retries = max_cas_retries
         self._crash_after_record = crash_after_record
+        self._crash_step = crash_step
         self._recent = recent if recent is not None else RecentSessions()
         self._clears = _DeferredClears(clear_delay_s)
 
@@ -58,7 +60,7 @@ class Orchestrator:
             )
             session, created = await self._store.create_or_get(fresh)
             log.info("session requested", created=created, request_id=request.request_id)
-            self._maybe_crash()
+            self._maybe_crash(session)
             self._recent.put(session)
             return await self.flush(session, defer=True)
 
@@ -124,7 +126,7 @@ class Orchestrator:
                 session_status=saved.status.value,
                 next_step=saved.in_flight.step.value if saved.in_flight else None,
             )
-            self._maybe_crash()
+            self._maybe_crash(saved)
             return await self.flush(saved, defer=True)
         raise ConcurrentUpdate(f"session {session_id}: too many concurrent updates")
 
@@ -158,10 +160,19 @@ class Orchestrator:
         """Let every deferred "mark published" finish (at shutdown: fewer re-publishes)."""
         await self._clears.drain()
 
-    def _maybe_crash(self) -> None:
-        if self._crash_after_record:
-            log.warning("fault injection: SIGKILL after recording, before publishing")
-            os.kill(os.getpid(), signal.SIGKILL)
+    def _maybe_crash(self, session: Session) -> None:
+        """Reliability tests only (``CTS_FAULT_INJECTION``): die as a crash would, with the
+        command recorded in the outbox and not yet published."""
+        if not self._crash_after_record:
+            return
+        command = session.in_flight
+        if self._crash_step is not None and (
+            command is None or command.step is not self._crash_step
+        ):
+            return
+        log.warning("fault injection: SIGKILL after recording, before publishing",
+                    step=command.step.value if command else None)  # fmt: skip
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class _DeferredClears:

@@ -31,6 +31,11 @@ class OrchestratorSettings(ServiceSettings):
         description="Reliability tests only: SIGKILL this process right after recording a "
         "command and before publishing it",
     )
+    fault_injection_step: Step | None = Field(
+        default=None,
+        description="Reliability tests only: with crash-after-record, crash only once the "
+        "recorded command is for this step (default: the first command recorded)",
+    )
 
     def deadlines(self) -> dict[Step, timedelta]:
         return {
