@@ -5,7 +5,7 @@ UV ?= uv
 STACK := deploy/local/stack.sh
 PYTEST := $(UV) run --all-packages pytest
 
-.PHONY: help setup up down status topics test test-unit test-integration test-e2e lint format demo schemas asyncapi bench
+.PHONY: help setup up down status topics test test-unit test-integration test-e2e test-reliability lint format demo schemas asyncapi bench
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ test-integration: setup ## Tests against the real local Kafka and FerretDB
 
 test-e2e: setup ## All services as separate processes on the real local stack
 	$(PYTEST) tests/e2e
+
+test-reliability: setup ## SIGKILLs, Kafka/FerretDB restarts, hostile input, tenant isolation, a 200-session soak
+	$(PYTEST) tests/reliability
 
 lint: setup ## ruff check, ruff format --check, mypy --strict
 	$(UV) run ruff check .
