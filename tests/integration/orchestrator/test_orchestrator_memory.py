@@ -1,9 +1,9 @@
-"""The orchestrator decides from the session it saved last and leaves the outbox to the next
-write when an answer comes quickly; a stale memory costs a reload, never a wrong decision."""
+"""The orchestrator decides from the session it saved last and leaves a published command in
+the outbox for the write that records its answer; a stale memory costs a reload, never a wrong
+decision."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,8 +33,8 @@ def answer_last(recorder: Recorder) -> StepCompletedData:
     return completion(command, default_outcome(command), executor="t", started_at=started).data
 
 
-def orchestrator(store: SessionStore, recorder: Recorder, delay: float = 0.2) -> Orchestrator:
-    return Orchestrator(store, recorder, SystemClock(), deadlines=DEADLINES, clear_delay_s=delay)
+def orchestrator(store: SessionStore, recorder: Recorder) -> Orchestrator:
+    return Orchestrator(store, recorder, SystemClock(), deadlines=DEADLINES)
 
 
 async def test_a_replica_with_a_stale_memory_reloads_and_decides_once(mongo_db: Any) -> None:
@@ -46,7 +46,6 @@ async def test_a_replica_with_a_stale_memory_reloads_and_decides_once(mongo_db: 
     await second.on_step_completed(answer_last(recorder))  # second moves it to version 2
     await first.on_step_completed(answer_last(recorder))  # first's memory is behind: reload
     await first.on_step_completed(answer_last(recorder))  # Finalize
-    await asyncio.gather(first.drain(), second.drain())
     doc = await mongo_db["sessions"].find_one({"_id": request.session_id})
     assert doc["status"] == SessionStatus.COMPLETE.value
     assert [i["step"] for i in doc["interactions"]] == [
@@ -57,21 +56,32 @@ async def test_a_replica_with_a_stale_memory_reloads_and_decides_once(mongo_db: 
     assert doc["outbox"] == []
 
 
-async def test_a_slow_answer_finds_its_command_already_marked_published(mongo_db: Any) -> None:
+async def test_a_published_command_waits_in_the_outbox_for_its_answer(mongo_db: Any) -> None:
     store, recorder = SessionStore(mongo_db), Recorder()
-    orch = orchestrator(store, recorder, delay=0.05)
+    orch = orchestrator(store, recorder)
     request = session_request()
     await orch.on_session_requested(request)
     stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
-    assert [i["kind"] for i in stored["outbox"]] == ["command"], "cleared after the delay"
-    await asyncio.sleep(0.3)
-    stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
-    assert stored["outbox"] == []
+    assert [i["id"] for i in stored["outbox"]] == [recorder.sent[-1].id]
+    assert stored["outbox_owner"] == orch.instance_id  # the sweeper leaves it to this process
     await orch.on_step_completed(answer_last(recorder))
     stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
-    assert [i["id"] for i in stored["outbox"]] == [recorder.sent[-1].id]
-    await orch.drain()
+    assert [i["id"] for i in stored["outbox"]] == [recorder.sent[-1].id], "the answer's write"
     assert stored["interactions"][0]["result"]["status"] == "ok"
+    assert stored["version"] == 1
+
+
+async def test_a_clean_shutdown_marks_its_published_outboxes_published(mongo_db: Any) -> None:
+    store, recorder = SessionStore(mongo_db), Recorder()
+    orch = orchestrator(store, recorder)
+    requests = [session_request(), session_request()]
+    for request in requests:
+        await orch.on_session_requested(request)
+    assert await orch.release() == 2
+    for request in requests:
+        stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
+        assert stored["outbox"] == []
+    assert len(recorder.sent) == 2, "releasing publishes nothing again"
 
 
 async def test_a_duplicate_seen_through_a_stale_memory_changes_nothing(mongo_db: Any) -> None:
@@ -84,13 +94,14 @@ async def test_a_duplicate_seen_through_a_stale_memory_changes_nothing(mongo_db:
     await second.on_step_completed(generated)  # recorded by the other replica
     before = await mongo_db["sessions"].find_one({"_id": request.session_id})
     await first.on_step_completed(generated)  # a duplicate; first's copy says "unanswered"
-    await asyncio.gather(first.drain(), second.drain())
     after = await mongo_db["sessions"].find_one({"_id": request.session_id})
     assert after["version"] == before["version"] == 2
     assert len(after["interactions"]) == 3
     assert [c.data.step.value for c in recorder.sent[:3]] == [
         "initialize", "generate_tests_and_fixtures", "run_tests",
     ]  # fmt: skip
-    # A duplicate flushes what the outbox still holds: at most the in-flight command again
-    # (the other replica's "mark published" may not have run yet), never a new step.
-    assert {c.id for c in recorder.sent[3:]} <= {recorder.sent[2].id}
+    # A duplicate flushes what the outbox still holds: the in-flight command again (the other
+    # replica's, so this one marks it published: the sweeper must not send it a third time),
+    # never a new step.
+    assert {c.id for c in recorder.sent[3:]} == {recorder.sent[2].id}
+    assert after["outbox"] == []

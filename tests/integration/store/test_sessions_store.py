@@ -104,6 +104,15 @@ async def test_sweeper_queries_find_pending_outbox_and_overdue_sessions(
     assert [s.id for s in await store.overdue(now=deadline + timedelta(seconds=1))] == [session.id]
 
 
+async def test_an_outbox_whose_writer_lives_is_left_to_it(store: SessionStore) -> None:
+    fresh = advance(new_session(session_request(), now=NOW), now=NOW, deadlines=DEADLINES)
+    session, _ = await store.create_or_get(fresh.model_copy(update={"outbox_owner": "replica-a"}))
+    later = NOW + timedelta(minutes=1)
+    assert await store.with_pending_outbox(older_than=later, live_owners={"replica-a"}) == []
+    found = await store.with_pending_outbox(older_than=later, live_owners={"replica-b"})
+    assert [s.id for s in found] == [session.id]
+
+
 async def test_artifacts_are_capped_scoped_and_idempotent(mongo_db: Any) -> None:
     artifacts = ArtifactStore(mongo_db, cap=100)
     await artifacts.ensure_indexes()

@@ -72,6 +72,11 @@ class Session(BaseModel):
     max_step_retries: int = Field(default=2, ge=0, le=10)
     outbox: list[OutboxItem] = Field(default_factory=list)
     outbox_since: datetime | None = None
+    outbox_owner: str | None = Field(
+        default=None,
+        description="The orchestrator process that wrote the outbox and publishes it; "
+        "recovery re-publishes only when that process is gone",
+    )
     current_deadline: datetime | None = None
     last_test_report: str | None = Field(
         default=None, description="The newest RunTests report, which FixCompilationErrors reads"

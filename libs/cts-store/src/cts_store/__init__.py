@@ -2,7 +2,17 @@
 
 from cts_store.artifacts import ArtifactStore, cap_text
 from cts_store.client import connect
+from cts_store.instances import Instances
 from cts_store.recent import RecentSessions
-from cts_store.sessions import Page, SessionStore
+from cts_store.sessions import Claimed, Page, SessionStore
 
-__all__ = ["ArtifactStore", "Page", "RecentSessions", "SessionStore", "cap_text", "connect"]
+__all__ = [
+    "ArtifactStore",
+    "Claimed",
+    "Instances",
+    "Page",
+    "RecentSessions",
+    "SessionStore",
+    "cap_text",
+    "connect",
+]

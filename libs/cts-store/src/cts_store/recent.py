@@ -38,6 +38,9 @@ class RecentSessions:
         while len(self._items) > self._size:
             self._items.popitem(last=False)
 
+    def sessions(self) -> list[Session]:
+        return list(self._items.values())
+
     def forget(self, session_id: str) -> None:
         self._items.pop(session_id, None)
 

@@ -18,15 +18,18 @@ from cts_orchestrator.sweeper import Sweeper
 from cts_runtime.broker import consumer_options, make_broker
 from cts_runtime.decoding import decode, raw_body
 from cts_runtime.guard import MessageGuard
-from cts_runtime.logs import configure_logging
-from cts_store import SessionStore, connect
+from cts_runtime.logs import configure_logging, get_logger
+from cts_store import Instances, SessionStore, connect
+
+log = get_logger(__name__)
 
 
 class _Running:
     """What exists only between startup and shutdown."""
 
     orchestrator: Orchestrator
-    sweeper_task: asyncio.Task[None]
+    instances: Instances
+    tasks: list[asyncio.Task[None]]
     client: Any
 
 
@@ -75,14 +78,28 @@ def build_app(settings: OrchestratorSettings | None = None) -> FastStream:
             crash_after_record=settings.fault_injection == "crash-after-record",
             crash_step=settings.fault_injection_step,
         )  # fmt: skip
-        sweeper = Sweeper(running.orchestrator, store, clock, interval_s=settings.sweep_interval_s,
+        running.instances = Instances(running.client[settings.mongodb_database])
+        sweeper = Sweeper(running.orchestrator, store, running.instances, clock,
+                          interval_s=settings.sweep_interval_s,
                           outbox_grace_s=settings.outbox_grace_s)  # fmt: skip
-        running.sweeper_task = asyncio.create_task(sweeper.run(), name="sweeper")
+        await sweeper.beat()  # alive before the first command it writes
+        running.tasks = [
+            asyncio.create_task(sweeper.beat_forever(), name="heartbeat"),
+            asyncio.create_task(sweeper.run(), name="sweeper"),
+        ]
 
     async def shutdown() -> None:
-        running.sweeper_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running.sweeper_task
+        """After the broker stopped: no handler runs any more."""
+        for task in running.tasks:
+            task.cancel()
+        for task in running.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        try:
+            await running.orchestrator.release()
+            await running.instances.leave(running.orchestrator.instance_id)
+        except Exception:  # the others then re-publish this replica's outboxes: duplicates only
+            log.warning("could not hand over the outboxes at shutdown", exc_info=True)
         await running.client.close()
 
-    return FastStream(broker, on_startup=[startup], on_shutdown=[shutdown])
+    return FastStream(broker, on_startup=[startup], after_shutdown=[shutdown])

@@ -1,13 +1,18 @@
 """The orchestrator's service layer: decode nothing, decide nothing — load, apply the pure
-transitions from ``cts_core``, compare-and-set, then publish what the outbox holds."""
+transitions from ``cts_core``, compare-and-set, then publish what the outbox holds.
+
+The outbox names this process (``outbox_owner``). A published command stays in the outbox
+until the write that records its answer removes it: while this process lives (it beats in
+``Instances``) recovery leaves its outboxes alone, so no step costs a second write to mark
+its command published."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-from collections.abc import Awaitable, Callable, Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from cts_contracts import ResultStatus, SessionRequestedData, Step, StepCompletedData
@@ -15,7 +20,7 @@ from cts_core import Result, Scope, Session, advance, mark_published, new_sessio
 from cts_orchestrator.ports import Clock, Publisher
 from cts_runtime.decoding import BadMessage
 from cts_runtime.logs import bound, get_logger
-from cts_store import RecentSessions, SessionStore
+from cts_store import Claimed, RecentSessions, SessionStore
 
 log = get_logger(__name__)
 
@@ -37,7 +42,7 @@ class Orchestrator:
         crash_after_record: bool = False,
         crash_step: Step | None = None,
         recent: RecentSessions | None = None,
-        clear_delay_s: float = 0.2,
+        instance_id: str | None = None,
     ) -> None:
         self._store = store
         self._publisher = publisher
@@ -48,7 +53,7 @@ class Orchestrator:
         self._crash_after_record = crash_after_record
         self._crash_step = crash_step
         self._recent = recent if recent is not None else RecentSessions()
-        self._clears = _DeferredClears(clear_delay_s)
+        self.instance_id = instance_id or uuid.uuid4().hex
 
     async def on_session_requested(self, request: SessionRequestedData) -> Session:
         now = self._clock.now()
@@ -57,12 +62,12 @@ class Orchestrator:
                 new_session(request, now=now, max_step_retries=self._max_step_retries),
                 now=now,
                 deadlines=self._deadlines,
-            )
+            ).model_copy(update={"outbox_owner": self.instance_id})
             session, created = await self._store.create_or_get(fresh)
             log.info("session requested", created=created, request_id=request.request_id)
             self._maybe_crash(session)
             self._recent.put(session)
-            return await self.flush(session, defer=True)
+            return await self.flush(session)
 
     async def on_step_completed(self, event: StepCompletedData) -> Session:
         scope = Scope(account_id=event.account_id, project_id=event.project_id)
@@ -98,7 +103,6 @@ class Orchestrator:
     async def _apply(
         self, scope: Scope, session_id: str, interaction_id: str, result: Result
     ) -> Session:
-        await self._clears.settle(session_id)
         cached = self._recent.get(scope, session_id)
         for _ in range(self._max_cas_retries):
             session = cached or await self._store.get(scope, session_id)
@@ -115,10 +119,12 @@ class Orchestrator:
                 log.info("result already recorded; nothing changes", status=result.status.value)
                 return await self.flush(session)
             advanced = advance(recorded, now=self._clock.now(), deadlines=self._deadlines)
-            saved = await self._store.save_changes(session, advanced)
-            if saved is None:
+            owned = advanced.model_copy(update={"outbox_owner": self.instance_id})
+            claimed = await self._store.claim_changes(session, owned)
+            if claimed is None:
                 cached = None  # another replica moved the session: decide again from its version
                 continue
+            saved = claimed.session
             self._recent.put(saved)
             log.info(
                 "result recorded",
@@ -127,28 +133,53 @@ class Orchestrator:
                 next_step=saved.in_flight.step.value if saved.in_flight else None,
             )
             self._maybe_crash(saved)
-            return await self.flush(saved, defer=True)
+            return await self._write_and_publish(claimed)
         raise ConcurrentUpdate(f"session {session_id}: too many concurrent updates")
 
-    async def flush(self, session: Session, *, defer: bool = False) -> Session:
-        """Publish the outbox, then remove what was published (compare-and-set again).
+    async def _write_and_publish(self, claimed: Claimed) -> Session:
+        """The claim is the record (a reader catches up from it), so the session document's
+        write and the publish go together; a crash in between loses nothing: the message
+        that led here is redelivered and finds the decision already made."""
+        session = claimed.session
+        outcomes = await asyncio.gather(
+            claimed.write(), self._publish(session), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return await self._clear_if_nobody_will(session)
 
-        A crash between the two publishes again later: consumers see a duplicate with the
-        same event id, never a gap. With ``defer``, removing a command waits
-        ``clear_delay_s``: an executor that answers sooner removes it in the write that
-        records its answer, which saves a write per step.
-        """
-        if not session.outbox:
-            return session
-        published = set()
+    async def flush(self, session: Session) -> Session:
+        """Publish the outbox as it stands (recovery, or a duplicate message). Consumers see
+        a duplicate with the same event id, never a gap."""
+        await self._publish(session)
+        return await self._clear_if_nobody_will(session)
+
+    async def _publish(self, session: Session) -> None:
         for item in session.outbox:
             await self._publisher.publish(item.topic, item.key, item.payload.encode())
-            published.add(item.id)
             log.info("published", kind=item.kind, topic=item.topic, event_id=item.id)
-        if defer and all(item.kind == "command" for item in session.outbox):
-            self._clears.schedule(session.id, lambda: self._mark_published(session, published))
+
+    async def _clear_if_nobody_will(self, session: Session) -> Session:
+        """This process's commands wait in the outbox for the write that records their
+        answer. A finished session gets no such write, and an outbox another process wrote
+        (re-published here) must not be re-published again by the sweeper: those are
+        cleared now."""
+        if not session.outbox:
             return session
-        return await self._mark_published(session, published)
+        if session.outbox_owner == self.instance_id and not session.finished:
+            return session
+        return await self._mark_published(session, {item.id for item in session.outbox})
+
+    async def release(self) -> int:
+        """At a clean shutdown, once no handler runs: mark this process's published outboxes
+        published, so the replicas that take over do not send those commands again."""
+        released = 0
+        for session in self._recent.sessions():
+            if session.outbox and session.outbox_owner == self.instance_id:
+                await self._mark_published(session, {item.id for item in session.outbox})
+                released += 1
+        return released
 
     async def _mark_published(self, session: Session, published: set[str]) -> Session:
         await self._store.pull_published(session, published)
@@ -156,13 +187,10 @@ class Orchestrator:
         self._recent.put(cleaned)
         return cleaned
 
-    async def drain(self) -> None:
-        """Let every deferred "mark published" finish (at shutdown: fewer re-publishes)."""
-        await self._clears.drain()
-
     def _maybe_crash(self, session: Session) -> None:
         """Reliability tests only (``CTS_FAULT_INJECTION``): die as a crash would, with the
-        command recorded in the outbox and not yet published."""
+        decision stored (for a step result: claimed, the session document not yet written)
+        and nothing published."""
         if not self._crash_after_record:
             return
         command = session.in_flight
@@ -173,56 +201,6 @@ class Orchestrator:
         log.warning("fault injection: SIGKILL after recording, before publishing",
                     step=command.step.value if command else None)  # fmt: skip
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-class _DeferredClears:
-    """At most one pending "mark published" per session. A new transition of the session
-    cancels it before it starts (the transition's own write covers it) or waits for it once
-    started, so the two never race on the same version."""
-
-    def __init__(self, delay_s: float) -> None:
-        self._delay_s = delay_s
-        self._pending: dict[str, tuple[asyncio.Task[None], list[bool]]] = {}
-
-    def schedule(self, session_id: str, work: Callable[[], Awaitable[object]]) -> None:
-        started = [False]
-
-        async def later() -> None:
-            await asyncio.sleep(self._delay_s)
-            started[0] = True
-            try:
-                await work()
-            except Exception:
-                # Harmless: the sweeper re-publishes what stays in the outbox, as after a crash.
-                log.warning("deferred outbox clear failed", session_id=session_id, exc_info=True)
-
-        self._cancel(session_id)
-        task = asyncio.create_task(later(), name=f"clear-outbox-{session_id}")
-        self._pending[session_id] = (task, started)
-        task.add_done_callback(lambda _: self._forget(session_id, task))
-
-    async def settle(self, session_id: str) -> None:
-        task = self._cancel(session_id)
-        if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def drain(self) -> None:
-        tasks = [task for task, _ in self._pending.values()]
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    def _cancel(self, session_id: str) -> asyncio.Task[None] | None:
-        pending = self._pending.pop(session_id, None)
-        if pending is None:
-            return None
-        task, started = pending
-        if not started[0]:
-            task.cancel()
-        return task
-
-    def _forget(self, session_id: str, task: asyncio.Task[None]) -> None:
-        if session_id in self._pending and self._pending[session_id][0] is task:
-            del self._pending[session_id]
 
 
 OrchestratorFactory = Callable[[], Orchestrator]

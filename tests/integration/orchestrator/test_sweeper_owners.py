@@ -1,0 +1,59 @@
+"""Recovery re-publishes an outbox only when the process that wrote it stopped beating."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cts_contracts import Step
+from cts_orchestrator.orchestrator import Orchestrator
+from cts_orchestrator.sweeper import Sweeper
+from cts_store import Instances, SessionStore
+from cts_testing.factories import session_request
+
+DEADLINES = dict.fromkeys(Step, timedelta(minutes=5))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def publish(self, topic: str, key: str, payload: bytes) -> None:
+        self.sent.append(topic)
+
+
+async def test_only_outboxes_of_silent_writers_are_re_published(mongo_db: Any) -> None:
+    store, instances, clock = SessionStore(mongo_db), Instances(mongo_db), Clock()
+    writer_pub, rescuer_pub = Recorder(), Recorder()
+    writer = Orchestrator(store, writer_pub, clock, deadlines=DEADLINES, instance_id="writer")
+    rescuer = Orchestrator(store, rescuer_pub, clock, deadlines=DEADLINES, instance_id="rescuer")
+    sweepers = {
+        name: Sweeper(orch, store, instances, clock, interval_s=1, outbox_grace_s=10)
+        for name, orch in (("writer", writer), ("rescuer", rescuer))
+    }
+    request = session_request()
+    await sweepers["writer"].beat()
+    await writer.on_session_requested(request)  # published; stays in the outbox
+    assert len(writer_pub.sent) == 1
+
+    clock.at += timedelta(seconds=11)
+    await sweepers["writer"].beat()
+    await sweepers["rescuer"].beat()
+    assert await sweepers["rescuer"].sweep_once() == 0, "the writer is alive"
+    assert rescuer_pub.sent == []
+
+    clock.at += timedelta(seconds=11)  # the writer stopped beating
+    await sweepers["rescuer"].beat()
+    assert await sweepers["rescuer"].sweep_once() == 1
+    assert rescuer_pub.sent == writer_pub.sent
+    stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
+    assert stored["outbox"] == [], "re-published once, then marked published"
+    assert await sweepers["rescuer"].sweep_once() == 0
