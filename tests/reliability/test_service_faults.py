@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cts_contracts import Step
 from cts_contracts.topics import (
     GIT_STEP_REQUESTED,
     SESSION_REQUESTED,
@@ -20,6 +21,7 @@ from cts_contracts.topics import (
     TESTS_STEP_REQUESTED,
     topic,
 )
+from cts_store import SessionStore
 from cts_test_runner.process_tree import descendants, live_processes
 from cts_testing.kafka import publish
 from cts_testing.stack import Endpoints
@@ -75,16 +77,18 @@ async def test_orchestrator_killed_after_recording_a_command_before_publishing_i
             _, bare = await _request(services, "orchestrator-crash")
             exit_code = await asyncio.to_thread(crashing.wait, 120)
             assert exit_code == -9, services.logs()
-            doc = await db["sessions"].find_one({"_id": sid})
-            assert doc is not None
-            last = doc["interactions"][-1]
-            assert (last["step"], last.get("result")) == ("run_tests", None)
-            assert [item["id"] for item in doc["outbox"]] == [last["id"]], "recorded"
+            # Read as every reader reads: the claim is the record, even where the crash came
+            # before the session document was written.
+            stored = await SessionStore(db).get_unscoped(sid)
+            assert stored is not None
+            last = stored.interactions[-1]
+            assert (last.step, last.result) == (Step.RUN_TESTS, None)
+            assert [item.id for item in stored.outbox] == [last.id], "recorded"
             await asyncio.sleep(1)
             sent = {
                 e["data"]["interaction_id"] for e in events_of(events, TESTS_STEP_REQUESTED, sid)
             }
-            assert last["id"] not in sent, "not published"
+            assert last.id not in sent, "not published"
 
             services.start("orchestrator")
             await wait_finished(events, [sid], within=CRASH_RECOVERY_S, fleet=services)

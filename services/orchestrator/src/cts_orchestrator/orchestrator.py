@@ -12,7 +12,7 @@ import asyncio
 import os
 import signal
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from cts_contracts import ResultStatus, SessionRequestedData, Step, StepCompletedData
@@ -138,15 +138,16 @@ class Orchestrator:
 
     async def _write_and_publish(self, claimed: Claimed) -> Session:
         """The claim is the record (a reader catches up from it), so the session document's
-        write and the publish go together; a crash in between loses nothing: the message
-        that led here is redelivered and finds the decision already made."""
+        write and the publish of a command go together; a crash in between loses nothing:
+        the message that led here is redelivered and finds the decision already made. The
+        end of a session waits for the write: whoever hears ``SessionFinished`` may read the
+        session document directly."""
         session = claimed.session
-        outcomes = await asyncio.gather(
-            claimed.write(), self._publish(session), return_exceptions=True
-        )
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        if session.finished:
+            await claimed.write()
+            await self._publish(session)
+        else:
+            await _together(claimed.write(), self._publish(session))
         return await self._clear_if_nobody_will(session)
 
     async def flush(self, session: Session) -> Session:
@@ -201,6 +202,13 @@ class Orchestrator:
         log.warning("fault injection: SIGKILL after recording, before publishing",
                     step=command.step.value if command else None)  # fmt: skip
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+async def _together(*work: Awaitable[object]) -> None:
+    """Run all to the end (a failed publish must not abandon the write), then fail if any did."""
+    for outcome in await asyncio.gather(*work, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 OrchestratorFactory = Callable[[], Orchestrator]
