@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from cts_contracts import SessionStatus, Step, StepCompletedData, StepRequested
 from cts_orchestrator.orchestrator import Orchestrator
 from cts_orchestrator.ports import SystemClock
@@ -100,8 +102,49 @@ async def test_a_duplicate_seen_through_a_stale_memory_changes_nothing(mongo_db:
     assert [c.data.step.value for c in recorder.sent[:3]] == [
         "initialize", "generate_tests_and_fixtures", "run_tests",
     ]  # fmt: skip
-    # A duplicate flushes what the outbox still holds: the in-flight command again (the other
-    # replica's, so this one marks it published: the sweeper must not send it a third time),
-    # never a new step.
-    assert {c.id for c in recorder.sent[3:]} == {recorder.sent[2].id}
-    assert after["outbox"] == []
+    # The outbox is the other replica's, and that replica lives: it sent the command, so the
+    # duplicate sends nothing (and never a new step).
+    assert recorder.sent[3:] == []
+    assert [i["id"] for i in after["outbox"]] == [recorder.sent[2].id]
+    assert after["outbox_owner"] == second.instance_id
+
+
+class Silent:
+    async def alive(self, instance_id: str) -> bool:
+        return False
+
+
+class Failing(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = True
+
+    async def publish(self, topic: str, key: str, payload: bytes) -> None:
+        if self.fail:
+            raise ConnectionError("broker away")
+        await super().publish(topic, key, payload)
+
+
+async def test_a_duplicate_re_sends_only_what_its_writer_will_not(mongo_db: Any) -> None:
+    store, recorder = SessionStore(mongo_db), Recorder()
+    gone = orchestrator(store, recorder)
+    rescuer = Orchestrator(store, recorder, SystemClock(), deadlines=DEADLINES, liveness=Silent())
+    request = session_request()
+    await gone.on_session_requested(request)
+    await rescuer.on_session_requested(request)  # a duplicate request; its writer is gone
+    assert [c.id for c in recorder.sent] == [recorder.sent[0].id] * 2
+    stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
+    assert stored["outbox"] == [], "sent once more, then marked sent"
+
+
+async def test_a_failed_publish_leaves_the_outbox_to_whoever_comes_next(mongo_db: Any) -> None:
+    store, failing = SessionStore(mongo_db), Failing()
+    orch = orchestrator(store, failing)
+    request = session_request()
+    with pytest.raises(ConnectionError):
+        await orch.on_session_requested(request)
+    stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
+    assert stored["outbox_owner"] is None, "disowned"
+    failing.fail = False
+    await orch.on_session_requested(request)  # the redelivery
+    assert [c.data.step.value for c in failing.sent] == ["initialize"]

@@ -31,6 +31,10 @@ class Instances:
         """At a clean shutdown: the others take over its outboxes at their next sweep."""
         await self._instances.delete_one({"_id": instance_id})
 
+    async def is_alive(self, instance_id: str, *, now: datetime, within: timedelta) -> bool:
+        doc = await self._instances.find_one({"_id": instance_id})
+        return doc is not None and doc["beat_at"] >= now - within
+
     async def alive(self, *, now: datetime, within: timedelta) -> set[str]:
         docs = await self._instances.find({"beat_at": {"$gte": now - within}}).to_list()
         return {str(d["_id"]) for d in docs}

@@ -223,6 +223,11 @@ class SessionStore:
             update["$set"] = {"outbox_pending": False, "outbox_since": None}
         await self._sessions.update_one({"_id": session.id}, update)
 
+    async def disown_outbox(self, session_id: str) -> None:
+        """After a failed publish: the outbox is nobody's, so any replica's recovery sends
+        it (by ``_id`` alone: the field only steers recovery, never a decision)."""
+        await self._sessions.update_one({"_id": session_id}, {"$set": {"outbox_owner": None}})
+
     async def with_pending_outbox(
         self,
         *,

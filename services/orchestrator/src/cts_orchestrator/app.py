@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 from faststream import FastStream
@@ -12,7 +13,7 @@ from faststream.kafka.annotations import KafkaMessage
 from cts_contracts import SessionRequested, StepCompleted
 from cts_contracts.topics import SESSION_REQUESTED, STEP_COMPLETED, topic
 from cts_orchestrator.orchestrator import Orchestrator
-from cts_orchestrator.ports import KafkaPublisher, SystemClock
+from cts_orchestrator.ports import BeatingInstances, KafkaPublisher, SystemClock
 from cts_orchestrator.settings import OrchestratorSettings
 from cts_orchestrator.sweeper import Sweeper
 from cts_runtime.broker import consumer_options, make_broker
@@ -71,14 +72,16 @@ def build_app(settings: OrchestratorSettings | None = None) -> FastStream:
         store = SessionStore(running.client[settings.mongodb_database])
         await store.ensure_indexes()
         clock = SystemClock()
+        running.instances = Instances(running.client[settings.mongodb_database])
+        grace = timedelta(seconds=settings.outbox_grace_s)
         running.orchestrator = Orchestrator(
             store, KafkaPublisher(broker, prefix=settings.topic_prefix), clock,
             deadlines=settings.deadlines(), max_step_retries=settings.max_step_retries,
             max_cas_retries=settings.max_cas_retries,
             crash_after_record=settings.fault_injection == "crash-after-record",
             crash_step=settings.fault_injection_step,
+            liveness=BeatingInstances(running.instances, clock, within=grace),
         )  # fmt: skip
-        running.instances = Instances(running.client[settings.mongodb_database])
         sweeper = Sweeper(running.orchestrator, store, running.instances, clock,
                           interval_s=settings.sweep_interval_s,
                           outbox_grace_s=settings.outbox_grace_s)  # fmt: skip

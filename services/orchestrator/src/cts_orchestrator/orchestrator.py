@@ -9,20 +9,25 @@ its command published."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from cts_contracts import ResultStatus, SessionRequestedData, Step, StepCompletedData
 from cts_core import Result, Scope, Session, advance, mark_published, new_session, record_result
-from cts_orchestrator.ports import Clock, Publisher
+from cts_orchestrator.ports import Clock, Liveness, Publisher
 from cts_runtime.decoding import BadMessage
 from cts_runtime.logs import bound, get_logger
 from cts_store import Claimed, RecentSessions, SessionStore
 
 log = get_logger(__name__)
+
+PUBLISHED_MEMORY = 4096
+"""Event ids this process published lately: a redelivered message re-sends only the rest."""
 
 
 class ConcurrentUpdate(RuntimeError):
@@ -43,7 +48,10 @@ class Orchestrator:
         crash_step: Step | None = None,
         recent: RecentSessions | None = None,
         instance_id: str | None = None,
+        liveness: Liveness | None = None,
     ) -> None:
+        """Without ``liveness`` every other writer counts as alive: only the sweeper (or
+        this process's own failed publishes) re-send an outbox."""
         self._store = store
         self._publisher = publisher
         self._clock = clock
@@ -54,6 +62,8 @@ class Orchestrator:
         self._crash_step = crash_step
         self._recent = recent if recent is not None else RecentSessions()
         self.instance_id = instance_id or uuid.uuid4().hex
+        self._liveness = liveness
+        self._published: OrderedDict[str, None] = OrderedDict()
 
     async def on_session_requested(self, request: SessionRequestedData) -> Session:
         now = self._clock.now()
@@ -67,7 +77,10 @@ class Orchestrator:
             log.info("session requested", created=created, request_id=request.request_id)
             self._maybe_crash(session)
             self._recent.put(session)
-            return await self.flush(session)
+            if not created:
+                return await self._resend_if_orphaned(session)
+            await self._publish_or_disown(session)
+            return session
 
     async def on_step_completed(self, event: StepCompletedData) -> Session:
         scope = Scope(account_id=event.account_id, project_id=event.project_id)
@@ -117,7 +130,7 @@ class Orchestrator:
                 raise BadMessage(f"session {session_id} has no interaction {interaction_id}")
             if recorded is None:
                 log.info("result already recorded; nothing changes", status=result.status.value)
-                return await self.flush(session)
+                return await self._resend_if_orphaned(session)
             advanced = advance(recorded, now=self._clock.now(), deadlines=self._deadlines)
             owned = advanced.model_copy(update={"outbox_owner": self.instance_id})
             claimed = await self._store.claim_changes(session, owned)
@@ -145,10 +158,34 @@ class Orchestrator:
         session = claimed.session
         if session.finished:
             await claimed.write()
-            await self._publish(session)
+            await self._publish_or_disown(session)
         else:
-            await _together(claimed.write(), self._publish(session))
+            await _together(claimed.write(), self._publish_or_disown(session))
         return await self._clear_if_nobody_will(session)
+
+    async def _publish_or_disown(self, session: Session) -> None:
+        """A failed publish fails the handler (the message comes back, maybe to another
+        replica): the outbox is then nobody's, so whoever sees it next sends it."""
+        try:
+            await self._publish(session)
+        except Exception:
+            with contextlib.suppress(Exception):
+                await self._store.disown_outbox(session.id)
+            raise
+
+    async def _resend_if_orphaned(self, session: Session) -> Session:
+        """A message that changed nothing (a redelivery, a duplicate): its outbox is sent
+        again only when its writer will not send it: gone, disowned, or this process when
+        its own publish did not go through."""
+        if not session.outbox:
+            return session
+        owner = session.outbox_owner
+        if owner == self.instance_id:
+            if all(item.id in self._published for item in session.outbox):
+                return session
+        elif owner is not None and (self._liveness is None or await self._liveness.alive(owner)):
+            return session
+        return await self.flush(session)
 
     async def flush(self, session: Session) -> Session:
         """Publish the outbox as it stands (recovery, or a duplicate message). Consumers see
@@ -160,6 +197,9 @@ class Orchestrator:
         for item in session.outbox:
             await self._publisher.publish(item.topic, item.key, item.payload.encode())
             log.info("published", kind=item.kind, topic=item.topic, event_id=item.id)
+            self._published[item.id] = None
+            if len(self._published) > PUBLISHED_MEMORY:
+                self._published.popitem(last=False)
 
     async def _clear_if_nobody_will(self, session: Session) -> Session:
         """This process's commands wait in the outbox for the write that records their

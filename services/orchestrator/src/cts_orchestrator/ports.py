@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from faststream.kafka import KafkaBroker
 
 from cts_contracts.topics import topic
+from cts_store import Instances
 
 
 class Publisher(Protocol):
@@ -16,6 +17,24 @@ class Publisher(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Liveness(Protocol):
+    async def alive(self, instance_id: str) -> bool: ...
+
+
+class BeatingInstances:
+    """Alive: beat within ``within`` (the outbox grace period)."""
+
+    def __init__(self, instances: Instances, clock: Clock, *, within: timedelta) -> None:
+        self._instances = instances
+        self._clock = clock
+        self._within = within
+
+    async def alive(self, instance_id: str) -> bool:
+        return await self._instances.is_alive(
+            instance_id, now=self._clock.now(), within=self._within
+        )
 
 
 class SystemClock:
