@@ -7,7 +7,7 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +41,15 @@ class Probe:
         response = self.get(path)
         return response.status_code, json.loads(response.content)
 
-    def wait_for(self, path: str, status: int, within: float) -> dict[str, object]:
-        """Poll until ``path`` answers ``status``; fail with the last answer and the log."""
+    def wait_for(
+        self,
+        path: str,
+        status: int,
+        within: float,
+        until: Callable[[dict[str, object]], bool] = lambda _: True,
+    ) -> dict[str, object]:
+        """Poll until ``path`` answers ``status`` (with a body ``until`` accepts); fail with
+        the last answer and the log."""
         deadline = time.monotonic() + within
         last: object = None
         while time.monotonic() < deadline:
@@ -53,7 +60,7 @@ class Probe:
             except httpx.TransportError as exc:
                 last = exc
             else:
-                if code == status:
+                if code == status and until(body):
                     return body
                 last = (code, body)
             time.sleep(0.2)
