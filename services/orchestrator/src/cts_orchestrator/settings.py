@@ -15,7 +15,10 @@ class OrchestratorSettings(ServiceSettings):
     service_name: str = "orchestrator"
     sweep_interval_s: float = Field(default=5.0, gt=0, description="How often the sweeper runs")
     outbox_grace_s: float = Field(
-        default=10.0, ge=0, description="Re-publish outbox items older than this (crash recovery)"
+        default=10.0,
+        gt=0,
+        description="A replica that has not beaten for this long is gone: its outboxes older "
+        "than this are re-published (it beats four times per period)",
     )
     max_step_retries: int = Field(
         default=2, ge=0, le=10, description="Retries of transient results"
