@@ -38,6 +38,7 @@ from tests.reliability.harness import (
     fleet,
     git,
     observer,
+    read_session,
     report,
     session_id,
     verify,
@@ -184,7 +185,7 @@ async def test_git_committer_killed_between_committing_and_publishing(
             services.start("git")
             await wait_finished(events, [sid], within=CRASH_RECOVERY_S, fleet=services)
             verdicts = await verify(db, events, {sid: Expected(bare, RED)})
-            doc = await db["sessions"].find_one({"_id": sid})
+            doc = await read_session(db, sid)
     assert doc is not None
     assert doc["outcome"]["commit_sha"] == first_commit, "the crashed run's commit is the one"
     finalize = doc["interactions"][-1]["result"]

@@ -28,7 +28,15 @@ from cts_testing.kafka import publish
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
-from tests.reliability.harness import RED, Expected, observer, report, verify, wait_finished
+from tests.reliability.harness import (
+    RED,
+    Expected,
+    observer,
+    read_session,
+    report,
+    verify,
+    wait_finished,
+)
 
 SESSIONS = int(os.environ.get("CTS_RELIABILITY_SOAK_SESSIONS", "200"))
 FAILURE_RATE = 0.05
@@ -131,21 +139,24 @@ async def test_two_hundred_sessions_with_delays_and_transient_failures(
                 for sid, (plan, end) in plans.items()
             }
             verdicts = await verify(db, events, expected, settle_s=2)
-            docs = {d["_id"]: d for d in await db["sessions"].find({}).to_list()}
+            docs = {sid: await read_session(db, sid) for sid in plans}
+            stored = await db["sessions"].count_documents({})
     finally:
         for orchestrator in orchestrators:
             orchestrator.stop()
 
     wrong = []
     for sid, (plan, end) in plans.items():
-        got = [(i["step"], i["attempt"], i["result"]["status"]) for i in docs[sid]["interactions"]]
-        if got != plan or docs[sid]["status"] != end:
-            wrong.append(f"{sid}: {got} {docs[sid]['status']}, expected {plan} {end}")
+        doc = docs[sid]
+        assert doc is not None
+        got = [(i["step"], i["attempt"], i["result"]["status"]) for i in doc["interactions"]]
+        if got != plan or doc["status"] != end:
+            wrong.append(f"{sid}: {got} {doc['status']}, expected {plan} {end}")
     assert not wrong, "\n".join(wrong[:20])
     runs = Counter(c.interaction_id for c in executors.commands)
     assert max(runs.values()) == 1, "an interaction was executed twice"
     assert len(runs) == sum(len(plan) for plan, _ in plans.values())
-    assert len(docs) == SESSIONS
+    assert stored == SESSIONS
     ends = Counter(end for _, end in plans.values())
     tails = [o.log_tail(2000) for o in orchestrators]
     report(

@@ -49,6 +49,14 @@ A_OTHER_PROJECT = Scope(account_id="acme", project_id="other")
 B = Scope(account_id="rival", project_id="shop")
 
 
+async def _everything(db: Any) -> dict[str, Any]:
+    """Every stored session document and every claimed version, keyed by id."""
+    return {
+        name: {d["_id"]: d for d in await db[name].find({}).to_list()}
+        for name in ("sessions", "session_versions")
+    }
+
+
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """``cts`` as a real process (its own interpreter, settings from the environment)."""
     return subprocess.run(
@@ -118,7 +126,7 @@ async def test_another_accounts_sessions_are_invisible_and_unchangeable(
             ids = [r.data.session_id for r in requests]
             await wait_finished(events, ids, within=90)
             verdicts = await verify(db, events, dict.fromkeys(ids, Expected()))
-            before = {d["_id"]: d for d in await db["sessions"].find({}).to_list()}
+            before = await _everything(db)
 
             # --- the store --------------------------------------------------------------
             store = SessionStore(db)
@@ -133,18 +141,21 @@ async def test_another_accounts_sessions_are_invisible_and_unchangeable(
             # A's cursor used in B's scope pages through B's sessions only.
             leaked = await store.list_sessions(B, cursor=page_a.next_cursor, limit=500)
             assert not {s.id for s in leaked.sessions} & set(mine)
-            victim = from_document(before[mine[0]])
+            victim = from_document(before["sessions"][mine[0]])
             forged = victim.model_copy(
                 update={"account_id": B.account_id, "status": SessionStatus.CANCELLED}
             )
             assert await store.save(forged, expected_version=victim.version) is None
             with pytest.raises(ValueError, match="tenant never change"):
                 await store.save_changes(victim, forged)
+            # A compare-and-set claim made from B's scope for A's session id is refused too.
+            cancelled = forged.model_copy(update={"reason": "forged"})
+            assert await store.claim_changes(forged, cancelled) is None
             with pytest.raises(DuplicateKeyError):  # an id collision never returns A's session
                 await store.create_or_get(forged.model_copy(update={"request_id": "other"}))
 
             # --- messages: B answers A's interaction -------------------------------------
-            target = before[mine[0]]["interactions"][-1]
+            target = before["sessions"][mine[0]]["interactions"][-1]
             hijack = StepCompleted(
                 source="cts/intruder",
                 subject=mine[0],
@@ -173,8 +184,7 @@ async def test_another_accounts_sessions_are_invisible_and_unchangeable(
             [letter] = [v for t, v in events.events if t.endswith(DEADLETTER)]
             assert letter["reason"].startswith(f"unknown session {mine[0]}"), letter["reason"]
             assert B.account_id in letter["payload_excerpt"]
-            after = {d["_id"]: d for d in await db["sessions"].find({}).to_list()}
-            assert after == before, "nothing about any session changed"
+            assert await _everything(db) == before, "nothing about any session changed"
     finally:
         orchestrator.stop()
 
