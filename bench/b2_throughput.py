@@ -33,7 +33,7 @@ async def run(
     min_sessions: int = 20,
     warmup: int = 10,
     replicas: tuple[int, ...] = (1, 2),
-    cap_s: float = 60,
+    cap_s: float = 30,
 ) -> dict[str, Any]:
     configs = [(name, n) for name, n in CONFIGS if n in replicas]
     configs[3:3] = [(name, 1) for name in ctx.variants]

@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--transitions", type=int, default=2000, help="B1 transitions per system")
     parser.add_argument("--sizes", type=_ints, default=(1, 10, 100, 1000), help="B2 N values")
     parser.add_argument("--replicas", type=_ints, default=(1, 2), help="B2 replica counts")
-    parser.add_argument("--cap", type=float, default=60, help="B2: longest wait for one burst (s)")
+    parser.add_argument("--cap", type=float, default=30, help="B2: longest wait for one burst (s)")
     parser.add_argument("--b3-sessions", type=int, default=20, help="B3 sessions per group")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results")
     parser.add_argument(
