@@ -69,7 +69,7 @@ async def test_request_publishes_and_follow_reports_completion(
             ]
             published = await asyncio.to_thread(runner.invoke, app, args)
             assert published.exit_code == 0, published.output
-            session_id = published.output.strip()
+            session_id = published.stdout.strip()
             await seen.wait_for(lambda e: len(e) == 1)
             assert seen.events[0][1]["data"]["request_id"] == "cli-test-1"
             # A real process: its output is the command's alone, not the in-process services' logs.

@@ -6,9 +6,24 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO, cast
 
 import structlog
+
+
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a line is written: a stream captured at configuration
+    (a test runner's, since closed) would turn later log lines into logging errors."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+# Both loggers use only write() and flush() of their stream.
+_STDERR = cast(TextIO, _CurrentStderr())
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
@@ -24,11 +39,13 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_STDERR),
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(
-        level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
+        level=level.upper(),
+        stream=_STDERR,
+        format="%(levelname)s %(name)s %(message)s",
     )
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
