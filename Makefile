@@ -27,7 +27,7 @@ status: ## Show whether the local stack runs and answers
 topics: ## Create the CTS topics (idempotent; CTS_TOPIC_PARTITIONS, default 6)
 	@$(UV) run --all-packages python -m cts_runtime.topics_admin --partitions $${CTS_TOPIC_PARTITIONS:-6}
 
-test: setup ## Everything CI runs: unit, integration and e2e tests on the real local stack
+test: setup ## Everything CI runs: unit, integration, e2e and reliability tests on the real local stack
 	$(PYTEST) tests
 
 test-unit: setup ## Fast tests: no servers
