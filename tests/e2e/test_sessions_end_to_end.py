@@ -17,16 +17,15 @@ from pymongo import AsyncMongoClient, MongoClient
 from cts_client.demo import (
     SERVICES,
     DemoPaths,
-    free_port,
     prepare_repository,
     service_env,
-    wait_for_port,
 )
 from cts_contracts import SessionRequested
 from cts_contracts.naming import branch_name
 from cts_contracts.topics import SESSION_FINISHED, SESSION_REQUESTED, STEP_COMPLETED, topic
 from cts_testing.factories import session_requested
 from cts_testing.kafka import Collector, publish
+from cts_testing.network import free_port, wait_for_port
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints, repo_root
 

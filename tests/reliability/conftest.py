@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from cts_testing.stack import Endpoints
-from tests.reliability.harness import PrivateStack
+from cts_testing.stack import Endpoints, PrivateStack
 
 
 @contextlib.asynccontextmanager

@@ -12,8 +12,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -44,6 +42,7 @@ from cts_store.sessions import to_document
 from cts_test_runner.process_tree import kill_run
 from cts_testing.factories import session_requested
 from cts_testing.kafka import Collector
+from cts_testing.network import free_port, wait_for_port
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints, repo_root
 
@@ -82,23 +81,25 @@ def session_id(request_id: str, account: str = ACCOUNT, project: str = PROJECT) 
     return session_id_for(account, project, request_id)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+async def fresh_prefix(endpoints: Endpoints, tag: str, *, partitions: int) -> str:
+    """Topics of one test alone: ``rel<tag><random>.`` (topics outlive a run: never reuse)."""
+    name = f"rel{tag}{uuid.uuid4().hex[:8]}."
+    await ensure_topics(endpoints.kafka_bootstrap_servers, prefix=name, partitions=partitions)
+    return name
 
 
-def wait_for_port(port: int, within: float = 20) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {within:.0f}s")
-
-
-# --- the replayed model -------------------------------------------------------------------
+def service_env(endpoints: Endpoints, prefix: str, **extra: str) -> dict[str, str]:
+    """A service's settings for the namespace of ``prefix`` (database, topics, groups)."""
+    namespace = prefix.rstrip(".")
+    return {
+        "CTS_KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
+        "CTS_MONGODB_URI": endpoints.mongodb_uri,
+        "CTS_MONGODB_DATABASE": f"cts_{namespace}",
+        "CTS_TOPIC_PREFIX": prefix,
+        "CTS_GROUP_PREFIX": namespace,
+        "CTS_LOG_FORMAT": "console",
+        **extra,
+    }
 
 
 def slow_test_source() -> str:
@@ -631,57 +632,3 @@ def report(scenario: str, verdicts: Sequence[Verdict], started: float, **extra: 
     if out:
         with Path(out).open("a") as sink:
             sink.write(line + "\n")
-
-
-# --- a private stack instance (stack restarts) ----------------------------------------------
-
-
-class PrivateStack:
-    """Kafka and FerretDB of this test alone (own directory, own ports), started and stopped
-    through ``stack.sh``; single servers are stopped by the pid in their pid file."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.kafka_port, self.controller_port, self.mongo_port = (free_port() for _ in range(3))
-        self.env = {
-            **os.environ,
-            "CTS_STACK_DIR": str(directory),
-            "CTS_KAFKA_PORT": str(self.kafka_port),
-            "CTS_KAFKA_CONTROLLER_PORT": str(self.controller_port),
-            "CTS_MONGO_PORT": str(self.mongo_port),
-        }
-        self.endpoints = Endpoints(
-            f"127.0.0.1:{self.kafka_port}", f"mongodb://127.0.0.1:{self.mongo_port}/"
-        )
-
-    def _stack(self, command: str) -> None:
-        subprocess.run(
-            ["bash", str(ROOT / "deploy" / "local" / "stack.sh"), command],
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-
-    def up(self) -> None:
-        self._stack("up")
-
-    def down(self) -> None:
-        self._stack("down")
-
-    def pid(self, server: str) -> int:
-        return int((self.directory / f"{server}.pid").read_text().strip())
-
-    def kill(self, server: str, signum: int = signal.SIGKILL) -> None:
-        """Stop one server (``kafka`` or ``ferretdb``) by its pid and wait until it is gone."""
-        pid = self.pid(server)
-        os.kill(pid, signum)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"{server} (pid {pid}) did not stop")

@@ -36,7 +36,6 @@ from cts_contracts import SessionRequested
 from cts_contracts.topics import DEADLETTER, SESSION_FINISHED, SESSION_REQUESTED, STEP_COMPLETED
 from cts_contracts.topics import topic as topic_name
 from cts_runtime.decoding import BadMessage, decode
-from cts_runtime.topics_admin import ensure_topics
 from cts_testing.factories import session_requested
 from cts_testing.fake_executors import FakeExecutors
 from cts_testing.kafka import Collector
@@ -45,9 +44,11 @@ from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
 from tests.reliability.harness import (
     Expected,
+    fresh_prefix,
     observer,
     read_session,
     report,
+    service_env,
     verify,
     wait_until,
 )
@@ -407,9 +408,7 @@ def reason_is_clear(case: Case, reason: str) -> bool:
 
 @pytest.fixture
 async def prefix(stack: Endpoints) -> str:
-    name = f"relbad{os.urandom(4).hex()}."
-    await ensure_topics(stack.kafka_bootstrap_servers, prefix=name, partitions=3)
-    return name
+    return await fresh_prefix(stack, "bad", partitions=3)
 
 
 async def test_bad_session_requests_are_dead_lettered_and_the_consumer_keeps_going(
@@ -419,15 +418,7 @@ async def test_bad_session_requests_are_dead_lettered_and_the_consumer_keeps_goi
     cases, accepted = generate(EXAMPLES)
     assert len(cases) >= EXAMPLES * 0.5, f"only {len(cases)} invalid cases ({accepted} valid)"
     cases += explicit_cases()
-    namespace = prefix.rstrip(".")
-    env = {
-        "CTS_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
-        "CTS_MONGODB_URI": stack.mongodb_uri,
-        "CTS_MONGODB_DATABASE": f"cts_{namespace}",
-        "CTS_TOPIC_PREFIX": prefix,
-        "CTS_GROUP_PREFIX": namespace,
-        "CTS_LOG_FORMAT": "console",
-    }
+    env = service_env(stack, prefix)
     orchestrator = ServiceProcess("cts_orchestrator", env, tmp_path / "orchestrator.log").start()
     requests_topic = topic_name(SESSION_REQUESTED, prefix)
     valid = session_requested(account_id="acme", project_id="shop", request_id="after-the-storm")
@@ -473,7 +464,9 @@ async def test_bad_session_requests_are_dead_lettered_and_the_consumer_keeps_goi
                 await small.stop()
                 await big.stop()
             async with FakeExecutors(
-                stack.kafka_bootstrap_servers, topic_prefix=prefix, group_prefix=namespace
+                stack.kafka_bootstrap_servers,
+                topic_prefix=prefix,
+                group_prefix=env["CTS_GROUP_PREFIX"],
             ):
                 await events.wait_for(
                     lambda e: any(t.endswith(SESSION_FINISHED) for t, _ in e), within=120

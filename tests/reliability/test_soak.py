@@ -21,7 +21,6 @@ import pytest
 from cts_contracts.step_requested import StepRequestedData
 from cts_contracts.topics import SESSION_REQUESTED, topic
 from cts_runtime.executor import StepOutcome
-from cts_runtime.topics_admin import ensure_topics
 from cts_testing.factories import session_requested
 from cts_testing.fake_executors import FakeExecutors
 from cts_testing.kafka import publish
@@ -31,9 +30,11 @@ from tests.reliability.conftest import database
 from tests.reliability.harness import (
     RED,
     Expected,
+    fresh_prefix,
     observer,
     read_session,
     report,
+    service_env,
     verify,
     wait_finished,
 )
@@ -74,25 +75,14 @@ def script(command: StepRequestedData, seen_before: int) -> StepOutcome | None:
 
 @pytest.fixture
 async def prefix(stack: Endpoints) -> str:
-    name = f"relsoak{os.urandom(4).hex()}."
-    await ensure_topics(stack.kafka_bootstrap_servers, prefix=name, partitions=6)
-    return name
+    return await fresh_prefix(stack, "soak", partitions=6)
 
 
 async def test_two_hundred_sessions_with_delays_and_transient_failures(
     stack: Endpoints, prefix: str, tmp_path: Path
 ) -> None:
     started = time.monotonic()
-    namespace = prefix.rstrip(".")
-    env = {
-        "CTS_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
-        "CTS_MONGODB_URI": stack.mongodb_uri,
-        "CTS_MONGODB_DATABASE": f"cts_{namespace}",
-        "CTS_TOPIC_PREFIX": prefix,
-        "CTS_GROUP_PREFIX": namespace,
-        "CTS_LOG_FORMAT": "console",
-        "CTS_MAX_STEP_RETRIES": str(MAX_STEP_RETRIES),
-    }
+    env = service_env(stack, prefix, CTS_MAX_STEP_RETRIES=str(MAX_STEP_RETRIES))
     requests = [session_requested(request_id=f"soak-{n}") for n in range(SESSIONS)]
     plans = {r.data.session_id: expected_interactions(r.data.session_id) for r in requests}
     injected = sum(s == "transient" for plan, _ in plans.values() for _, _, s in plan)
@@ -113,7 +103,7 @@ async def test_two_hundred_sessions_with_delays_and_transient_failures(
             FakeExecutors(
                 stack.kafka_bootstrap_servers,
                 topic_prefix=prefix,
-                group_prefix=namespace,
+                group_prefix=env["CTS_GROUP_PREFIX"],
                 script=script,
                 delay=(0.0, 0.05),
             ) as executors,

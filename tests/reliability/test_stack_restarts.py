@@ -16,12 +16,12 @@ import pytest
 
 from cts_contracts.topics import SESSION_REQUESTED, STEP_COMPLETED, topic
 from cts_testing.kafka import publish
+from cts_testing.stack import PrivateStack
 from tests.reliability.conftest import database
 from tests.reliability.harness import (
     RED,
     Expected,
     Fleet,
-    PrivateStack,
     conversations_for,
     events_of,
     fleet,

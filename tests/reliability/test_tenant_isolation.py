@@ -25,7 +25,6 @@ from pymongo.errors import DuplicateKeyError
 from cts_contracts import ResultStatus, SessionStatus, StepCompleted, StepCompletedData
 from cts_contracts.topics import DEADLETTER, SESSION_REQUESTED, STEP_COMPLETED, topic
 from cts_core import Scope
-from cts_runtime.topics_admin import ensure_topics
 from cts_store import SessionStore
 from cts_store.sessions import from_document
 from cts_testing.factories import session_requested
@@ -37,8 +36,10 @@ from tests.reliability.conftest import database
 from tests.reliability.harness import (
     Expected,
     events_of,
+    fresh_prefix,
     observer,
     report,
+    service_env,
     verify,
     wait_finished,
     wait_until,
@@ -71,24 +72,14 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 async def prefix(stack: Endpoints) -> str:
-    name = f"reltenant{uuid.uuid4().hex[:8]}."
-    await ensure_topics(stack.kafka_bootstrap_servers, prefix=name, partitions=3)
-    return name
+    return await fresh_prefix(stack, "tenant", partitions=3)
 
 
 async def test_another_accounts_sessions_are_invisible_and_unchangeable(
     stack: Endpoints, prefix: str, tmp_path: Path
 ) -> None:
     started = time.monotonic()
-    namespace = prefix.rstrip(".")
-    env = {
-        "CTS_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
-        "CTS_MONGODB_URI": stack.mongodb_uri,
-        "CTS_MONGODB_DATABASE": f"cts_{namespace}",
-        "CTS_TOPIC_PREFIX": prefix,
-        "CTS_GROUP_PREFIX": namespace,
-        "CTS_LOG_FORMAT": "console",
-    }
+    env = service_env(stack, prefix)
     # The same request id in every scope: ids derive from the scope, so nothing collides.
     requests = [
         session_requested(account_id=s.account_id, project_id=s.project_id, request_id=rid)
@@ -113,7 +104,9 @@ async def test_another_accounts_sessions_are_invisible_and_unchangeable(
             observer(stack, prefix) as events,
             database(stack, env["CTS_MONGODB_DATABASE"]) as db,
             FakeExecutors(
-                stack.kafka_bootstrap_servers, topic_prefix=prefix, group_prefix=namespace
+                stack.kafka_bootstrap_servers,
+                topic_prefix=prefix,
+                group_prefix=env["CTS_GROUP_PREFIX"],
             ),
         ):
             for request in requests:

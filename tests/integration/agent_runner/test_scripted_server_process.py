@@ -3,13 +3,13 @@ own process, answering the real SDK over HTTP, stopped by pid."""
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
 import anthropic
 import httpx
 
+from cts_testing.network import free_port
 from cts_testing.processes import ServiceProcess
 from cts_testing.scripted_llm import SCRIPTED_HEADER
 
@@ -22,13 +22,6 @@ conversations:
           - {type: tool_use, name: write_file,
              input: {path: test/hello_test.exs, content: {$file: files/hello_test.exs}}}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_until_healthy(url: str, process: ServiceProcess, within: float = 20) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,17 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cts_testing.network import free_port
 from cts_testing.processes import ServiceProcess
-from cts_testing.stack import Endpoints, repo_root
+from cts_testing.stack import Endpoints, PrivateStack
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -112,36 +103,9 @@ def probe_env(stack: Endpoints, topic_prefix: str, namespace: str) -> dict[str, 
     }
 
 
-@dataclass
-class PrivateStack:
-    """A second Kafka + FerretDB on ports of its own: this one the tests may stop."""
-
-    env: dict[str, str]
-    kafka_bootstrap_servers: str
-
-    def _run(self, command: str) -> None:
-        script = repo_root() / "deploy" / "local" / "stack.sh"
-        subprocess.run(["bash", str(script), command], env={**os.environ, **self.env}, check=True)
-
-    def up(self) -> None:
-        self._run("up")
-
-    def down(self) -> None:
-        self._run("down")
-
-
 @pytest.fixture(scope="module")
 def private_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateStack]:
-    kafka_port, controller_port, mongo_port = free_port(), free_port(), free_port()
-    stack = PrivateStack(
-        env={
-            "CTS_KAFKA_PORT": str(kafka_port),
-            "CTS_KAFKA_CONTROLLER_PORT": str(controller_port),
-            "CTS_MONGO_PORT": str(mongo_port),
-            "CTS_STACK_DIR": str(tmp_path_factory.mktemp("private-stack")),
-        },
-        kafka_bootstrap_servers=f"127.0.0.1:{kafka_port}",
-    )
+    stack = PrivateStack(tmp_path_factory.mktemp("private-stack"))
     stack.up()
     try:
         yield stack

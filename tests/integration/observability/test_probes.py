@@ -10,9 +10,10 @@ from cts_contracts import Step
 from cts_contracts.topics import AGENT_STEP_REQUESTED, GIT_STEP_REQUESTED, STEP_COMPLETED, topic
 from cts_testing.factories import step_requested
 from cts_testing.kafka import Collector, publish
-from cts_testing.stack import Endpoints
+from cts_testing.network import free_port
+from cts_testing.stack import Endpoints, PrivateStack
 
-from .conftest import PrivateStack, ProbeFactory, free_port
+from .conftest import ProbeFactory
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from cts_client.follow import follow
 from cts_client.requests import build
 from cts_contracts.topics import SESSION_REQUESTED, topic
 from cts_runtime.topics_admin import ensure_topics
+from cts_testing.network import free_port, wait_for_port
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints, local_stack, repo_root
 
@@ -87,13 +87,6 @@ def prepare_repository(paths: DemoPaths, console: Console) -> str:
     return f"file://{paths.bare_repo}"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def service_env(endpoints: Endpoints, paths: DemoPaths, llm_url: str | None) -> dict[str, str]:
     env = {
         "CTS_KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
@@ -119,15 +112,6 @@ def running(processes: list[ServiceProcess]) -> Iterator[None]:
     finally:
         for process in reversed(processes):
             process.stop()
-
-
-def wait_for_port(port: int, within: float = 20) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {within:.0f}s")
 
 
 def run_demo(console: Console, *, timeout_s: float = 600) -> int:

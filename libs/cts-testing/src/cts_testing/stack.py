@@ -7,11 +7,15 @@ that was already running, or given by environment variables, is left alone.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from cts_testing.network import free_port
 
 
 @dataclass(frozen=True)
@@ -55,3 +59,59 @@ def local_stack() -> Iterator[Endpoints]:
         yield _local_endpoints()
     finally:
         _stack("down")
+
+
+class PrivateStack:
+    """Kafka and FerretDB of one test alone (own directory, own ports), started and stopped
+    through ``stack.sh``; single servers are stopped by the pid in their pid file. Tests may
+    stop and restart it; the shared stack is never touched."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.kafka_port, self.controller_port, self.mongo_port = (free_port() for _ in range(3))
+        self.env = {
+            **os.environ,
+            "CTS_STACK_DIR": str(directory),
+            "CTS_KAFKA_PORT": str(self.kafka_port),
+            "CTS_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            "CTS_MONGO_PORT": str(self.mongo_port),
+        }
+        self.endpoints = Endpoints(
+            f"127.0.0.1:{self.kafka_port}", f"mongodb://127.0.0.1:{self.mongo_port}/"
+        )
+
+    @property
+    def kafka_bootstrap_servers(self) -> str:
+        return self.endpoints.kafka_bootstrap_servers
+
+    def _stack(self, command: str) -> None:
+        subprocess.run(
+            ["bash", str(repo_root() / "deploy" / "local" / "stack.sh"), command],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+
+    def up(self) -> None:
+        self._stack("up")
+
+    def down(self) -> None:
+        self._stack("down")
+
+    def pid(self, server: str) -> int:
+        return int((self.directory / f"{server}.pid").read_text().strip())
+
+    def kill(self, server: str, signum: int = signal.SIGKILL) -> None:
+        """Stop one server (``kafka`` or ``ferretdb``) by its pid and wait until it is gone."""
+        pid = self.pid(server)
+        os.kill(pid, signum)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{server} (pid {pid}) did not stop")
