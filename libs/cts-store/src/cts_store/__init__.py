@@ -5,6 +5,7 @@ from cts_store.client import connect
 from cts_store.instances import Instances
 from cts_store.recent import RecentSessions
 from cts_store.sessions import Claimed, Page, SessionStore
+from cts_store.write_behind import WriteBehind
 
 __all__ = [
     "ArtifactStore",
@@ -13,6 +14,7 @@ __all__ = [
     "Page",
     "RecentSessions",
     "SessionStore",
+    "WriteBehind",
     "cap_text",
     "connect",
 ]

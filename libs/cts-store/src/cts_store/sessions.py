@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -204,6 +204,16 @@ class SessionStore:
         if not await self._log.claim(previous.id, saved.version, change):
             return None
         return Claimed(saved, self._log, change)
+
+    async def write_documents(self, sessions: list[Session]) -> None:
+        """Bring session documents up to these (claimed) versions: each replaced whole, by
+        ``_id`` alone, in one bulk write. Whole, so the write is right whatever version the
+        document holds (a reader applies whatever was claimed after it); a replacement, as
+        FerretDB rewrites the whole document anyway and a ``$set`` of every field costs it
+        more."""
+        if sessions:
+            replacements = [ReplaceOne({"_id": s.id}, to_document(s)) for s in sessions]
+            await self._sessions.bulk_write(replacements, ordered=False)
 
     async def pull_published(self, session: Session, item_ids: set[str]) -> None:
         """Take published items out of the stored outbox: ``$pullAll`` by value, which removes

@@ -12,6 +12,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from cts_contracts import SessionRequested, StepCompleted
 from cts_contracts.topics import SESSION_REQUESTED, STEP_COMPLETED, topic
+from cts_orchestrator.documents import write_documents_forever
 from cts_orchestrator.orchestrator import Orchestrator
 from cts_orchestrator.ports import BeatingInstances, KafkaPublisher, SystemClock
 from cts_orchestrator.settings import OrchestratorSettings
@@ -20,7 +21,7 @@ from cts_runtime.broker import consumer_options, make_broker
 from cts_runtime.decoding import decode, raw_body
 from cts_runtime.guard import MessageGuard
 from cts_runtime.logs import configure_logging, get_logger
-from cts_store import Instances, SessionStore, connect
+from cts_store import Instances, SessionStore, WriteBehind, connect
 
 log = get_logger(__name__)
 
@@ -74,6 +75,7 @@ def build_app(settings: OrchestratorSettings | None = None) -> FastStream:
         clock = SystemClock()
         running.instances = Instances(running.client[settings.mongodb_database])
         grace = timedelta(seconds=settings.outbox_grace_s)
+        documents = WriteBehind(store, delay_s=settings.document_delay_s)
         running.orchestrator = Orchestrator(
             store, KafkaPublisher(broker, prefix=settings.topic_prefix), clock,
             deadlines=settings.deadlines(), max_step_retries=settings.max_step_retries,
@@ -81,6 +83,7 @@ def build_app(settings: OrchestratorSettings | None = None) -> FastStream:
             crash_after_record=settings.fault_injection == "crash-after-record",
             crash_step=settings.fault_injection_step,
             liveness=BeatingInstances(running.instances, clock, within=grace),
+            documents=documents,
         )  # fmt: skip
         sweeper = Sweeper(running.orchestrator, store, running.instances, clock,
                           interval_s=settings.sweep_interval_s,
@@ -89,6 +92,7 @@ def build_app(settings: OrchestratorSettings | None = None) -> FastStream:
         running.tasks = [
             asyncio.create_task(sweeper.beat_forever(), name="heartbeat"),
             asyncio.create_task(sweeper.run(), name="sweeper"),
+            asyncio.create_task(write_documents_forever(documents), name="documents"),
         ]
 
     async def shutdown() -> None:

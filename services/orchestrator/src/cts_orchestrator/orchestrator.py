@@ -4,7 +4,11 @@ transitions from ``cts_core``, compare-and-set, then publish what the outbox hol
 The outbox names this process (``outbox_owner``). A published command stays in the outbox
 until the write that records its answer removes it: while this process lives (it beats in
 ``Instances``) recovery leaves its outboxes alone, so no step costs a second write to mark
-its command published."""
+its command published.
+
+The claim is the record; the session document follows it through ``WriteBehind`` (written
+within a moment, once per session however many versions it claimed meanwhile), except at a
+session's end, which is written before ``SessionFinished`` is published."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from cts_core import Result, Scope, Session, advance, mark_published, new_sessio
 from cts_orchestrator.ports import Clock, Liveness, Publisher
 from cts_runtime.decoding import BadMessage
 from cts_runtime.logs import bound, get_logger
-from cts_store import Claimed, RecentSessions, SessionStore
+from cts_store import RecentSessions, SessionStore, WriteBehind
 
 log = get_logger(__name__)
 
@@ -49,9 +53,11 @@ class Orchestrator:
         recent: RecentSessions | None = None,
         instance_id: str | None = None,
         liveness: Liveness | None = None,
+        documents: WriteBehind | None = None,
     ) -> None:
         """Without ``liveness`` every other writer counts as alive: only the sweeper (or
-        this process's own failed publishes) re-send an outbox."""
+        this process's own failed publishes) re-send an outbox. Without ``documents`` every
+        version's document is written before the handler returns."""
         self._store = store
         self._publisher = publisher
         self._clock = clock
@@ -64,6 +70,7 @@ class Orchestrator:
         self.instance_id = instance_id or uuid.uuid4().hex
         self._liveness = liveness
         self._published: OrderedDict[str, None] = OrderedDict()
+        self.documents = documents or WriteBehind(store, delay_s=0)
 
     async def on_session_requested(self, request: SessionRequestedData) -> Session:
         now = self._clock.now()
@@ -146,21 +153,20 @@ class Orchestrator:
                 next_step=saved.in_flight.step.value if saved.in_flight else None,
             )
             self._maybe_crash(saved)
-            return await self._write_and_publish(claimed)
+            return await self._write_and_publish(saved)
         raise ConcurrentUpdate(f"session {session_id}: too many concurrent updates")
 
-    async def _write_and_publish(self, claimed: Claimed) -> Session:
-        """The claim is the record (a reader catches up from it), so the session document's
-        write and the publish of a command go together; a crash in between loses nothing:
-        the message that led here is redelivered and finds the decision already made. The
-        end of a session waits for the write: whoever hears ``SessionFinished`` may read the
+    async def _write_and_publish(self, session: Session) -> Session:
+        """The claim is the record (a reader catches up from it), so the document's write
+        and the publish of a command go together; a crash in between loses nothing: the
+        message that led here is redelivered and finds the decision already made. The end
+        of a session waits for its write: whoever hears ``SessionFinished`` may read the
         session document directly."""
-        session = claimed.session
         if session.finished:
-            await claimed.write()
+            await self.documents.now(session)
             await self._publish_or_disown(session)
         else:
-            await _together(claimed.write(), self._publish_or_disown(session))
+            await _together(self.documents.later(session), self._publish_or_disown(session))
         return await self._clear_if_nobody_will(session)
 
     async def _publish_or_disown(self, session: Session) -> None:
@@ -208,13 +214,23 @@ class Orchestrator:
         cleared now."""
         if not session.outbox:
             return session
-        if session.outbox_owner == self.instance_id and not session.finished:
+        sent = {item.id for item in session.outbox}
+        if session.outbox_owner != self.instance_id:
+            return await self._mark_published(session, sent)
+        if not session.finished:
             return session
-        return await self._mark_published(session, {item.id for item in session.outbox})
+        # Its own end: the emptied outbox goes with the next document write. A crash before
+        # that leaves the outbox to recovery: a duplicate SessionFinished, never a lost one.
+        cleaned = mark_published(session, sent, now=self._clock.now())
+        self._recent.put(cleaned)
+        await self.documents.later(cleaned)
+        return cleaned
 
     async def release(self) -> int:
         """At a clean shutdown, once no handler runs: mark this process's published outboxes
-        published, so the replicas that take over do not send those commands again."""
+        published, so the replicas that take over do not send those commands again. The
+        documents still pending are written first."""
+        await self.documents.flush()
         released = 0
         for session in self._recent.sessions():
             if session.outbox and session.outbox_owner == self.instance_id:

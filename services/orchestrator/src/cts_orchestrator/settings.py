@@ -20,6 +20,13 @@ class OrchestratorSettings(ServiceSettings):
         description="A replica that has not beaten for this long is gone: its outboxes older "
         "than this are re-published (it beats four times per period)",
     )
+    document_delay_s: float = Field(
+        default=0.5,
+        ge=0,
+        le=10,
+        description="How long a session document may trail its claimed version (one write "
+        "per session per period however many steps it took; 0 writes every version at once)",
+    )
     max_step_retries: int = Field(
         default=2, ge=0, le=10, description="Retries of transient results"
     )

@@ -1,0 +1,79 @@
+"""Session documents written a moment after their claims, coalesced per session.
+
+A claim in ``session_versions`` is the record (``versions``): once it is in, every reader
+returns the claimed version. The session document is then only a materialized view, there
+for the queries (status, tenant, deadlines, outboxes), and writing it on every transition
+cost more than the claim itself: FerretDB rewrites a whole document per update, and a
+session gets several versions per second under load. So the orchestrator hands the
+document to ``WriteBehind`` and the write happens within ``delay_s``, once per session
+however many versions it claimed meanwhile.
+
+Each write is the whole document of the latest version, never a diff: a diff is right only
+on the version it was computed from, and a write-behind document may be behind, ahead
+(another replica's write) or lost (a crash, a failed write). A whole document at version v
+is right on anything, and whatever follows v is in the claims, which readers apply.
+
+While the document trails, the queries that read it see the session a moment earlier:
+still active (a session's end is written at once, ``now``), its outbox and deadline of the
+step before. Recovery only misjudges that after a crash in the moment between claim and
+write, and the claim's own message is then redelivered (its offset was not committed).
+"""
+
+from __future__ import annotations
+
+from cts_core import Session
+from cts_store.sessions import SessionStore
+
+DEFAULT_BATCH = 200
+"""Documents per bulk write: one round trip for a burst of sessions."""
+
+
+class WriteBehind:
+    def __init__(self, store: SessionStore, *, delay_s: float, batch: int = DEFAULT_BATCH) -> None:
+        """``delay_s == 0`` writes every version at once (``later`` waits for it)."""
+        if delay_s < 0:
+            raise ValueError("delay_s must be >= 0")
+        self._store = store
+        self.delay_s = delay_s
+        self._batch = batch
+        self._pending: dict[str, Session] = {}
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def later(self, session: Session) -> None:
+        """Write ``session``'s document within ``delay_s`` (superseding an unwritten older
+        version of it)."""
+        if self.delay_s == 0:
+            await self._store.write_documents([session])
+            return
+        self._keep_newest(session)
+
+    async def now(self, session: Session) -> None:
+        """Write ``session``'s document before returning (a session's end: whoever hears of
+        it may read the document directly)."""
+        queued = self._pending.get(session.id)
+        if queued is not None and queued.version <= session.version:
+            del self._pending[session.id]
+        await self._store.write_documents([session])
+
+    async def flush(self) -> int:
+        """Write the documents pending now (versions claimed meanwhile wait for the next
+        flush, so a steady stream cannot keep one flush going). On failure the unwritten
+        ones stay pending, unless a newer version arrived meanwhile, and the error is raised."""
+        taken = list(self._pending.values())
+        self._pending = {}
+        for start in range(0, len(taken), self._batch):
+            try:
+                await self._store.write_documents(taken[start : start + self._batch])
+            except BaseException:
+                for session in taken[start:]:
+                    self._keep_newest(session)
+                raise
+        return len(taken)
+
+    def _keep_newest(self, session: Session) -> None:
+        queued = self._pending.get(session.id)
+        if queued is None or queued.version <= session.version:
+            self._pending[session.id] = session

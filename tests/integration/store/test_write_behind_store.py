@@ -1,0 +1,71 @@
+"""Write-behind session documents on the real FerretDB: the document trails its claims, a
+reader never does, and one whole write brings the document up to the newest version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cts_core import Session
+from cts_store import SessionStore, WriteBehind
+from cts_testing.session_builders import answer, start
+
+
+async def _claim(store: SessionStore, session: Session) -> Session:
+    claimed = await store.claim_changes(session, answer(session))
+    assert claimed is not None
+    return claimed.session
+
+
+async def test_versions_wait_for_the_flush_and_are_written_once_as_the_newest(
+    mongo_db: Any,
+) -> None:
+    store = SessionStore(mongo_db)
+    documents = WriteBehind(store, delay_s=60)
+    session, _ = await store.create_or_get(start())
+    v1 = await _claim(store, session)
+    await documents.later(v1)
+    v2 = await _claim(store, v1)
+    await documents.later(v2)
+    v3 = await _claim(store, v2)
+    await documents.later(v3)
+
+    raw = await mongo_db["sessions"].find_one({"_id": session.id})
+    assert raw["version"] == 0, "nothing written before the flush"
+    assert documents.pending == 1
+
+    assert await documents.flush() == 1
+    raw = await mongo_db["sessions"].find_one({"_id": session.id})
+    assert raw["version"] == 3
+    assert [i["result"] is not None for i in raw["interactions"]] == [True, True, True, False]
+    assert await store.get(session.scope, session.id) == v3
+    assert documents.pending == 0
+
+
+async def test_a_whole_write_of_an_older_version_is_undone_for_readers(mongo_db: Any) -> None:
+    store = SessionStore(mongo_db)
+    session, _ = await store.create_or_get(start())
+    v1 = await _claim(store, session)
+    v2 = await _claim(store, v1)
+    v3 = await _claim(store, v2)
+    await store.write_documents([v3])
+    await store.write_documents([v1])  # a late write from a replica that lost the session
+
+    assert (await mongo_db["sessions"].find_one({"_id": session.id}))["version"] == 1
+    assert await store.get(session.scope, session.id) == v3
+    assert (await mongo_db["sessions"].find_one({"_id": session.id}))["version"] == 3
+
+
+async def test_the_end_is_written_at_once_and_supersedes_what_waits(mongo_db: Any) -> None:
+    store = SessionStore(mongo_db)
+    documents = WriteBehind(store, delay_s=60)
+    session, _ = await store.create_or_get(start())
+    v1 = await _claim(store, session)
+    await documents.later(v1)
+    v2 = await _claim(store, v1)
+
+    await documents.now(v2)
+
+    assert (await mongo_db["sessions"].find_one({"_id": session.id}))["version"] == 2
+    assert documents.pending == 0, "the older version no longer waits to be written"
+    assert await documents.flush() == 0
+    assert (await mongo_db["sessions"].find_one({"_id": session.id}))["version"] == 2

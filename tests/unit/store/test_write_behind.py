@@ -1,0 +1,97 @@
+"""WriteBehind's bookkeeping, against a recording store: coalescing, ordering by version,
+and nothing lost when a write fails."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import pytest
+
+from cts_core import Session
+from cts_store import SessionStore, WriteBehind
+from cts_testing.session_builders import start
+
+
+class RecordingStore:
+    def __init__(self) -> None:
+        self.writes: list[list[tuple[str, int]]] = []
+        self.fail_next = False
+
+    async def write_documents(self, sessions: list[Session]) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("database away")
+        self.writes.append([(s.id, s.version) for s in sessions])
+
+
+def at(session: Session, version: int) -> Session:
+    return session.model_copy(update={"version": version})
+
+
+def writer(store: RecordingStore, delay_s: float = 1.0, batch: int = 200) -> WriteBehind:
+    return WriteBehind(cast(SessionStore, store), delay_s=delay_s, batch=batch)
+
+
+async def test_several_versions_of_a_session_cost_one_write_of_the_newest() -> None:
+    store = RecordingStore()
+    documents = writer(store)
+    s = start()
+    for version in (1, 2, 3):
+        await documents.later(at(s, version))
+    await documents.later(at(s, 2))  # a late, older one never replaces the newer
+
+    assert store.writes == []
+    assert await documents.flush() == 1
+    assert store.writes == [[(s.id, 3)]]
+
+
+async def test_sessions_are_written_in_bulk_of_at_most_batch() -> None:
+    store = RecordingStore()
+    documents = writer(store, batch=2)
+    sessions = [start() for _ in range(5)]
+    for s in sessions:
+        await documents.later(at(s, 1))
+
+    assert await documents.flush() == 5
+    assert [len(chunk) for chunk in store.writes] == [2, 2, 1]
+
+
+async def test_a_failed_write_keeps_its_documents_unless_a_newer_version_came() -> None:
+    store = RecordingStore()
+    documents = writer(store)
+    a, b = start(), start()
+    await documents.later(at(a, 1))
+    await documents.later(at(b, 1))
+    store.fail_next = True
+
+    with pytest.raises(ConnectionError):
+        await documents.flush()
+    await documents.later(at(a, 2))
+    assert documents.pending == 2
+    assert await documents.flush() == 2
+    assert sorted(store.writes[0]) == sorted([(a.id, 2), (b.id, 1)])
+
+
+async def test_now_writes_at_once_and_drops_the_older_pending_version() -> None:
+    store = RecordingStore()
+    documents = writer(store)
+    s = start()
+    await documents.later(at(s, 1))
+    await documents.now(at(s, 2))
+
+    assert store.writes == [[(s.id, 2)]]
+    assert documents.pending == 0
+
+
+async def test_without_a_delay_every_version_is_written_before_later_returns() -> None:
+    store = RecordingStore()
+    documents = writer(store, delay_s=0)
+    s = start()
+    await documents.later(at(s, 1))
+    assert store.writes == [[(s.id, 1)]]
+    assert documents.pending == 0
+
+
+def test_a_negative_delay_is_refused() -> None:
+    with pytest.raises(ValueError, match="delay_s"):
+        writer(RecordingStore(), delay_s=-1)
