@@ -10,10 +10,16 @@ from cts_store import SessionStore, WriteBehind
 from cts_testing.session_builders import answer, start
 
 
-async def _claim(store: SessionStore, session: Session) -> Session:
-    claimed = await store.claim_changes(session, answer(session))
-    assert claimed is not None
-    return claimed.session
+async def _versions(store: SessionStore, count: int) -> tuple[Session, list[Session]]:
+    """A new session and ``count`` versions claimed after it (none written to its document)."""
+    session, _ = await store.create_or_get(start())
+    versions: list[Session] = []
+    for _ in range(count):
+        previous = versions[-1] if versions else session
+        claimed = await store.claim_changes(previous, answer(previous))
+        assert claimed is not None
+        versions.append(claimed.session)
+    return session, versions
 
 
 async def test_versions_wait_for_the_flush_and_are_written_once_as_the_newest(
@@ -21,13 +27,9 @@ async def test_versions_wait_for_the_flush_and_are_written_once_as_the_newest(
 ) -> None:
     store = SessionStore(mongo_db)
     documents = WriteBehind(store, delay_s=60)
-    session, _ = await store.create_or_get(start())
-    v1 = await _claim(store, session)
-    await documents.later(v1)
-    v2 = await _claim(store, v1)
-    await documents.later(v2)
-    v3 = await _claim(store, v2)
-    await documents.later(v3)
+    session, (v1, v2, v3) = await _versions(store, 3)
+    for version in (v1, v2, v3):
+        await documents.later(version)
 
     raw = await mongo_db["sessions"].find_one({"_id": session.id})
     assert raw["version"] == 0, "nothing written before the flush"
@@ -43,10 +45,7 @@ async def test_versions_wait_for_the_flush_and_are_written_once_as_the_newest(
 
 async def test_a_whole_write_of_an_older_version_is_undone_for_readers(mongo_db: Any) -> None:
     store = SessionStore(mongo_db)
-    session, _ = await store.create_or_get(start())
-    v1 = await _claim(store, session)
-    v2 = await _claim(store, v1)
-    v3 = await _claim(store, v2)
+    session, (v1, _, v3) = await _versions(store, 3)
     await store.write_documents([v3])
     await store.write_documents([v1])  # a late write from a replica that lost the session
 
@@ -58,10 +57,8 @@ async def test_a_whole_write_of_an_older_version_is_undone_for_readers(mongo_db:
 async def test_the_end_is_written_at_once_and_supersedes_what_waits(mongo_db: Any) -> None:
     store = SessionStore(mongo_db)
     documents = WriteBehind(store, delay_s=60)
-    session, _ = await store.create_or_get(start())
-    v1 = await _claim(store, session)
+    session, (v1, v2) = await _versions(store, 2)
     await documents.later(v1)
-    v2 = await _claim(store, v1)
 
     await documents.now(v2)
 
