@@ -66,3 +66,17 @@ async def test_the_end_is_written_at_once_and_supersedes_what_waits(mongo_db: An
     assert documents.pending == 0, "the older version no longer waits to be written"
     assert await documents.flush() == 0
     assert (await mongo_db["sessions"].find_one({"_id": session.id}))["version"] == 2
+
+
+async def test_a_version_another_replica_followed_is_never_written_back(mongo_db: Any) -> None:
+    store = SessionStore(mongo_db)
+    stale = WriteBehind(store, delay_s=60)  # the replica that lost the session
+    session, (v1, v2, v3) = await _versions(store, 3)
+    await stale.later(v1)
+    await store.write_documents([v3])  # the replica that took over wrote its document
+
+    await stale.flush()
+
+    raw = await mongo_db["sessions"].find_one({"_id": session.id})
+    assert raw["version"] == 3, "version 1 was followed: not written over version 3"
+    assert v2.version == 2

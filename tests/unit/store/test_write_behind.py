@@ -16,6 +16,11 @@ class RecordingStore:
     def __init__(self) -> None:
         self.writes: list[list[tuple[str, int]]] = []
         self.fail_next = False
+        self.followed: set[tuple[str, int]] = set()
+        """(session, version) whose next version another writer claimed."""
+
+    async def unsuperseded(self, sessions: list[Session]) -> list[Session]:
+        return [s for s in sessions if (s.id, s.version) not in self.followed]
 
     async def write_documents(self, sessions: list[Session]) -> None:
         if self.fail_next:
@@ -43,6 +48,19 @@ async def test_several_versions_of_a_session_cost_one_write_of_the_newest() -> N
     assert store.writes == []
     assert await documents.flush() == 1
     assert store.writes == [[(s.id, 3)]]
+
+
+async def test_a_version_another_writer_followed_is_not_written() -> None:
+    store = RecordingStore()
+    documents = writer(store)
+    taken_over, mine = start(), start()
+    await documents.later(at(taken_over, 3))
+    await documents.later(at(mine, 3))
+    store.followed.add((taken_over.id, 3))
+
+    await documents.flush()
+    assert store.writes == [[(mine.id, 3)]]
+    assert documents.pending == 0
 
 
 async def test_sessions_are_written_in_bulk_of_at_most_batch() -> None:

@@ -9,6 +9,7 @@ FerretDB v1 serves only that filter from an index.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from dataclasses import dataclass
 from datetime import datetime
@@ -214,6 +215,13 @@ class SessionStore:
         if sessions:
             replacements = [ReplaceOne({"_id": s.id}, to_document(s)) for s in sessions]
             await self._sessions.bulk_write(replacements, ordered=False)
+
+    async def unsuperseded(self, sessions: list[Session]) -> list[Session]:
+        """Those of ``sessions`` whose next version nobody claimed yet: a write-behind of a
+        superseded version would put the document back (readers would still be right, but
+        queries on the document would see the older session until someone read it)."""
+        taken = await asyncio.gather(*(self._log.is_claimed(s.id, s.version + 1) for s in sessions))
+        return [s for s, later in zip(sessions, taken, strict=True) if not later]
 
     async def pull_published(self, session: Session, item_ids: set[str]) -> None:
         """Take published items out of the stored outbox: ``$pullAll`` by value, which removes

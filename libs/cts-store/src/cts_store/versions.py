@@ -79,6 +79,9 @@ class VersionLog:
             return False
         return True
 
+    async def is_claimed(self, session_id: str, version: int) -> bool:
+        return await self._versions.find_one({"_id": version_id(session_id, version)}) is not None
+
     async def write(self, session_id: str, change: Document) -> None:
         await self._sessions.update_one({"_id": session_id}, {"$set": change})
 

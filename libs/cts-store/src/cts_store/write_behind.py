@@ -13,6 +13,11 @@ on the version it was computed from, and a write-behind document may be behind, 
 (another replica's write) or lost (a crash, a failed write). A whole document at version v
 is right on anything, and whatever follows v is in the claims, which readers apply.
 
+A version another writer has already followed is not written: that writer writes the
+document itself (another replica took the session over), and the late write would put an
+older session back for the queries until a reader caught the document up again. What is
+left is the moment between that check and the write.
+
 While the document trails, the queries that read it see the session a moment earlier:
 still active (a session's end is written at once, ``now``), its outbox and deadline of the
 step before. Recovery only misjudges that after a crash in the moment between claim and
@@ -66,7 +71,8 @@ class WriteBehind:
         self._pending = {}
         for start in range(0, len(taken), self._batch):
             try:
-                await self._store.write_documents(taken[start : start + self._batch])
+                chunk = taken[start : start + self._batch]
+                await self._store.write_documents(await self._store.unsuperseded(chunk))
             except BaseException:
                 for session in taken[start:]:
                     self._keep_newest(session)
