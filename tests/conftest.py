@@ -11,6 +11,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from cts_runtime.topics_admin import ensure_topics
+from cts_store import connect
 from cts_testing.stack import Endpoints, local_stack
 
 TIERS = ("unit", "integration", "e2e", "reliability")
@@ -39,9 +40,7 @@ def namespace() -> str:
 
 @pytest.fixture
 async def mongo_client(stack: Endpoints) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        stack.mongodb_uri, serverSelectionTimeoutMS=5000, tz_aware=True
-    )
+    client = connect(stack.mongodb_uri, app_name="cts-tests")  # as the services connect
     yield client
     await client.close()
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from pymongo.errors import ServerSelectionTimeoutError
+from pymongo.errors import ExecutionTimeout, NetworkTimeout, ServerSelectionTimeoutError
 
 from cts_runtime.decoding import BadMessage
 from cts_runtime.guard import MessageGuard
@@ -65,15 +65,26 @@ async def test_bad_message_goes_to_the_dead_letter_topic_with_the_reason() -> No
     assert letter.consumer == "orchestrator"
 
 
-async def test_infrastructure_failures_are_redelivered_not_dead_lettered() -> None:
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ServerSelectionTimeoutError("mongo down"),
+        NetworkTimeout("timed out"),  # an operation past its client-side bound
+        ExecutionTimeout("operation exceeded time limit", code=50),  # ... its server-side one
+    ],
+)
+async def test_infrastructure_failures_are_redelivered_not_dead_lettered(
+    failure: Exception,
+) -> None:
     broker = Broker()
+    shared = guard(broker)
 
     async def work() -> None:
-        raise ServerSelectionTimeoutError("mongo down")
+        raise failure
 
     for _ in range(10):
-        with pytest.raises(ServerSelectionTimeoutError):
-            await guard(broker).run(Message(), work)  # type: ignore[arg-type]
+        with pytest.raises(type(failure)):
+            await shared.run(Message(), work)  # type: ignore[arg-type]
     assert broker.published == []
 
 

@@ -11,14 +11,19 @@ from typing import Any
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from cts_contracts import DeadLetter
 from cts_contracts.topics import DEADLETTER, topic
 from cts_runtime.decoding import BadMessage
 from cts_runtime.logs import get_logger
 
-RETRYABLE: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, ConnectionError)
+RETRYABLE: tuple[type[BaseException], ...] = (
+    ConnectionFailure,  # also a client-side operation timeout (NetworkTimeout)
+    ExecutionTimeout,  # the server gave up within the operation's time limit
+    KafkaError,
+    ConnectionError,
+)
 """Infrastructure that will come back: redeliver the message, do not give up on it."""
 
 log = get_logger(__name__)
