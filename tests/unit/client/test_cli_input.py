@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cts_client import cli
 from cts_client.cli import app
 from cts_client.requests import BadRequest, build, load_file, merge
+from cts_contracts.naming import session_id_for
 
 runner = CliRunner()
 
@@ -87,3 +89,44 @@ def test_a_missing_file_exits_2() -> None:
     result = runner.invoke(app, ["request", "--file", "/nonexistent/req.yaml"])
     assert result.exit_code == 2
     assert "cannot read /nonexistent/req.yaml" in result.output
+
+
+def test_component_paths_have_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[tuple[bytes, str]] = []
+
+    async def publish(settings: object, payload: bytes, key: str) -> None:
+        sent.append((payload, key))
+
+    monkeypatch.setattr(cli, "_publish", publish)
+    paths = {
+        "--source-file": "lib/shop/billing.ex",
+        "--design-file": "docs/billing.md",
+        "--parent-design-file": "docs/shop.md",
+        "--test-file": "test/billing_test.exs",
+        "--fixture-file": "test/support/billing_fixtures.ex",
+        "--fixture-module": "Shop.BillingFixtures",
+        "--name": "Billing",
+        "--description": "Invoices [and] credit notes",
+    }
+    result = runner.invoke(
+        app,
+        ["request", "--account", "acme", "--project", "shop", "--module", "Shop.Billing",
+         "--type", "context", "--repo", "https://h/r.git", "--request-id", "r-7",
+         *[part for flag, value in paths.items() for part in (flag, value)]],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [(payload, key)] = sent
+    component = json.loads(payload)["data"]["component"]
+    for flag, value in paths.items():
+        assert component[flag.removeprefix("--").replace("-", "_")] == value
+    assert key == session_id_for("acme", "shop", "r-7") == result.stdout.strip()
+
+
+def test_a_bad_path_flag_exits_2_naming_the_field() -> None:
+    result = runner.invoke(
+        app,
+        ["request", "--account", "acme", "--project", "shop", "--module", "Shop.Billing",
+         "--type", "context", "--repo", "https://h/r.git", "--test-file", "../escape_test.exs"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "component.test_file" in result.output

@@ -34,6 +34,7 @@ console = Console()
 errors = Console(stderr=True)
 
 EXIT_COMPLETE, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+PATHS = "Component paths (each defaults from --module)"
 
 
 def fail_input(message: str) -> typer.Exit:
@@ -49,7 +50,36 @@ def request(
     module: Annotated[
         str | None, typer.Option(help="Component module, e.g. MyApp.Accounts.X")
     ] = None,
-    component_type: Annotated[str | None, typer.Option("--type", help="Component type")] = None,
+    component_type: Annotated[
+        str | None, typer.Option("--type", help="Component type: selects rules, e.g. repository")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Human name (default: last alias)")] = None,
+    description: Annotated[str | None, typer.Option(help="What the component does")] = None,
+    source_file: Annotated[
+        str | None, typer.Option(help="Default: lib/<module path>.ex", rich_help_panel=PATHS)
+    ] = None,
+    design_file: Annotated[
+        str | None,
+        typer.Option(help="Default: docs/design/<module path>.md", rich_help_panel=PATHS),
+    ] = None,
+    parent_design_file: Annotated[
+        str | None,
+        typer.Option(help="Default: the enclosing module's design file", rich_help_panel=PATHS),
+    ] = None,
+    test_file: Annotated[
+        str | None,
+        typer.Option(help="Default: test/<module path>_test.exs", rich_help_panel=PATHS),
+    ] = None,
+    fixture_file: Annotated[
+        str | None,
+        typer.Option(
+            help="Default: test/support/fixtures/<path below the app>_fixtures.ex",
+            rich_help_panel=PATHS,
+        ),
+    ] = None,
+    fixture_module: Annotated[
+        str | None, typer.Option(help="Default: <module>Fixtures", rich_help_panel=PATHS)
+    ] = None,
     repo: Annotated[str | None, typer.Option(help="Repository URL")] = None,
     base_ref: Annotated[str | None, typer.Option(help="Branch or tag to start from")] = None,
     push: Annotated[bool | None, typer.Option(help="Push the session branch")] = None,
@@ -68,7 +98,18 @@ def request(
             "account_id": account,
             "project_id": project,
             "request_id": request_id,
-            "component": {"module_name": module, "type": component_type},
+            "component": {
+                "module_name": module,
+                "type": component_type,
+                "name": name,
+                "description": description,
+                "source_file": source_file,
+                "design_file": design_file,
+                "parent_design_file": parent_design_file,
+                "test_file": test_file,
+                "fixture_file": fixture_file,
+                "fixture_module": fixture_module,
+            },
             "repository": {"url": repo, "base_ref": base_ref, "push": push},
             "options": {"expect": expect, "max_fix_attempts": max_fix_attempts, "model": model},
         }
@@ -153,7 +194,7 @@ def sessions_list(
     if as_json:
         console.print_json(json.dumps([s.model_dump(mode="json") for s in page]))
     else:
-        console.print(render.sessions_table(page))
+        render.print_sessions(console, page)
 
 
 @sessions_app.command("show")
