@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from cts_contracts import naming
 from cts_contracts.enums import Expect
@@ -35,12 +35,44 @@ class SimilarComponent(Contract):
     test_file: RelativePath | None = None
 
 
+_EXAMPLE = "MyApp.Accounts.UserRepository"
+
+DEFAULTED_FROM_MODULE_NAME: Final[dict[str, str]] = {
+    "name": f"the last alias of module_name, e.g. {_EXAMPLE.rsplit('.', 1)[-1]}",
+    "source_file": f"lib/<module path>.ex, e.g. {naming.source_file(_EXAMPLE)}",
+    "design_file": f"docs/design/<module path>.md, e.g. {naming.design_file(_EXAMPLE)}",
+    "parent_design_file": "the design_file of the enclosing module, e.g. "
+    f"{naming.parent_design_file(_EXAMPLE)} (none for a one-alias module)",
+    "test_file": f"test/<module path>_test.exs, e.g. {naming.test_file(_EXAMPLE)}",
+    "fixture_file": "test/support/fixtures/<module path below the app alias>_fixtures.ex, e.g. "
+    f"{naming.fixture_file(_EXAMPLE)}",
+    "fixture_module": f"module_name + Fixtures, e.g. {naming.fixture_module(_EXAMPLE)}",
+}
+"""What a producer may leave out of ``component``, and what it becomes (for ``_EXAMPLE``)."""
+
+
+def _describe_defaults(schema: dict[str, Any]) -> None:
+    # The model fills these in before validation, so to a producer they are optional: the
+    # committed schema says so, and says what each becomes.
+    schema["required"] = [f for f in schema["required"] if f not in DEFAULTED_FROM_MODULE_NAME]
+    schema["description"] = (
+        "The component under test. Every path defaults from module_name (Phoenix conventions); "
+        "<module path> is module_name with each alias underscored, e.g. "
+        f"{_EXAMPLE} -> {naming.module_path(_EXAMPLE)}."
+    )
+    for field, default in DEFAULTED_FROM_MODULE_NAME.items():
+        prop = schema["properties"][field]
+        prop.pop("default", None)
+        rule = prop.get("description", "")
+        prop["description"] = f"{rule} Optional: defaults to {default}.".strip()
+
+
 class Component(Contract):
     """The component under test. Paths default from ``module_name`` (Phoenix conventions)."""
 
-    name: ShortText = Field(
-        description="Human name, e.g. UserRepository; defaults to the last alias"
-    )
+    model_config = ConfigDict(json_schema_extra=_describe_defaults)
+
+    name: ShortText = Field(description="Human name, e.g. UserRepository.")
     module_name: ModuleName
     type: ComponentType = Field(description="Selects rules, e.g. repository, context, schema")
     description: Text | None = None

@@ -6,8 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
+from cts_contracts import Component
 from cts_contracts.schema_export import EVENTS, SCHEMA_DIR, breaking_changes, current_schema, render
+from cts_contracts.session_requested import DEFAULTED_FROM_MODULE_NAME
 from cts_runtime.catalogue import TARGET
 from cts_runtime.catalogue import render as render_asyncapi
 
@@ -33,6 +36,10 @@ def test_asyncapi_document_is_not_stale() -> None:
 def test_adding_an_optional_field_is_compatible() -> None:
     grown = {**BASE, "properties": {**BASE["properties"], "c": {"type": "string"}}}
     assert breaking_changes(BASE, grown) == []
+
+
+def test_a_required_field_becoming_optional_is_compatible() -> None:
+    assert breaking_changes(BASE, {**BASE, "required": []}) == []
 
 
 def test_removed_field_is_breaking() -> None:
@@ -65,3 +72,16 @@ def test_the_real_models_would_be_caught() -> None:
     problems = breaking_changes(committed, tampered)
     assert "$.data.repository.push: field removed" in problems
     assert "$.data.options.model: field became required" in problems
+
+
+def test_fields_defaulted_from_the_module_name_are_optional_and_described() -> None:
+    schema = json.loads((SCHEMA_DIR / "session.requested.v1.json").read_text())
+    component = schema["$defs"]["Component"]
+    assert component["required"] == ["module_name", "type"]
+    for field in DEFAULTED_FROM_MODULE_NAME:
+        assert "Optional: defaults to" in component["properties"][field]["description"]
+    minimal = {"module_name": "MyApp.Accounts.UserRepository", "type": "repository"}
+    Draft202012Validator({**component, "$defs": schema["$defs"]}).validate(minimal)
+    filled = Component.model_validate(minimal)
+    for field, described in DEFAULTED_FROM_MODULE_NAME.items():
+        assert str(getattr(filled, field)) in described, "the described default is the real one"
