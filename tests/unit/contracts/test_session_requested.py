@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from cts_contracts import SessionRequested, SessionRequestedData
 from cts_contracts.naming import branch_name, session_id_for, underscore
-from cts_runtime.decoding import BadMessage, decode
+from cts_runtime.decoding import TOO_DEEP, BadMessage, decode
 
 
 def request(**overrides: Any) -> dict[str, Any]:
@@ -142,3 +142,13 @@ def test_decode_names_the_problem_without_echoing_input() -> None:
         decode(SessionRequested, b"\xff\xfe")
     with pytest.raises(BadMessage, match="empty message"):
         decode(SessionRequested, b"")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 200_000 + b"]" * 200_000, b'{"data": ' + b'{"a": ' * 300 + b"1" + b"}" * 301],
+)
+def test_deeply_nested_json_is_refused_as_too_deep_not_as_invalid(body: bytes) -> None:
+    with pytest.raises(BadMessage) as caught:
+        decode(SessionRequested, body)
+    assert caught.value.reason == TOO_DEEP

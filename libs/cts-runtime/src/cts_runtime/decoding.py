@@ -10,6 +10,8 @@ from pydantic import BaseModel, ValidationError
 M = TypeVar("M", bound=BaseModel)
 
 MAX_REASON = 2000
+TOO_DEEP = "JSON nested too deeply (the decoder's limit is about 200 levels)"
+"""Deep nesting may be valid JSON: the reason says what is wrong with it instead."""
 
 
 class BadMessage(Exception):
@@ -38,9 +40,10 @@ def decode(model: type[M], body: bytes) -> M:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        kinds = {e["type"] for e in exc.errors()}
-        if "json_invalid" in kinds:
-            raise BadMessage("not valid JSON") from None
+        invalid = [e for e in exc.errors() if e["type"] == "json_invalid"]
+        if invalid:
+            error = str(invalid[0].get("ctx", {}).get("error", ""))
+            raise BadMessage(TOO_DEEP if "recursion limit" in error else "not valid JSON") from None
         raise BadMessage(
             f"schema-invalid {model.__name__}: {describe_validation_error(exc)}"
         ) from None
