@@ -9,6 +9,7 @@ from faststream.kafka import KafkaBroker
 from faststream.middlewares import AckPolicy
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
+from cts_runtime.logs import broker_logger
 from cts_runtime.settings import KafkaSettings, ServiceSettings
 
 
@@ -42,6 +43,7 @@ def make_broker(settings: KafkaSettings, *, client_id: str, **kwargs: Any) -> Ka
         security=_security(settings),
         enable_idempotence=True,
         max_request_size=8 * 1024 * 1024,
+        logger=broker_logger(),  # through our formatter: JSON like every other line
         **kwargs,
     )
 
