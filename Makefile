@@ -5,7 +5,7 @@ UV ?= uv
 STACK := deploy/local/stack.sh
 PYTEST := $(UV) run --all-packages pytest
 
-.PHONY: help setup up down status topics test test-unit test-integration test-e2e test-reliability lint format demo schemas asyncapi bench
+.PHONY: help setup up down status topics test test-unit test-integration test-e2e test-reliability lint format demo schemas asyncapi config-reference bench
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -45,7 +45,7 @@ test-reliability: setup ## SIGKILLs, Kafka/FerretDB restarts, hostile input, ten
 lint: setup ## ruff check, ruff format --check, mypy --strict
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy contracts/src libs/*/src services/*/src tests deploy/local/probe.py
+	$(UV) run mypy contracts/src libs/*/src services/*/src tests tools deploy/local/probe.py
 
 format: setup ## Apply ruff's fixes and formatting
 	$(UV) run ruff check --fix .
@@ -54,6 +54,9 @@ format: setup ## Apply ruff's fixes and formatting
 schemas: setup ## Regenerate the committed JSON Schemas and AsyncAPI document
 	$(UV) run --all-packages python -m cts_contracts.schema_export
 	$(UV) run --all-packages python -m cts_runtime.catalogue
+
+config-reference: setup ## Regenerate docs/configuration.md (every CTS_ variable) from the settings classes
+	$(UV) run --all-packages python -m tools.config_reference
 
 bench: setup ## Benchmarks B1-B3 on the real local stack (not part of test); writes bench-results/
 	$(UV) run --all-packages python -m bench.run $(BENCH_ARGS)

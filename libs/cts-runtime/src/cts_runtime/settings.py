@@ -14,36 +14,64 @@ from cts_contracts import Step
 
 
 class KafkaSettings(BaseSettings):
+    """Kafka: every service and the `cts` CLI."""
+
     model_config = SettingsConfigDict(env_prefix="CTS_", extra="ignore")
 
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: Path | None = None
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated host:port"
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How clients talk to the brokers"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="PLAIN", description="SASL mechanism (with a SASL_* protocol)"
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL username")
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="SASL password (never logged)"
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA bundle for the brokers' TLS certificates (SSL protocols)"
+    )
     topic_prefix: str = Field(default="", description="Prepended to every topic (tests, tenants)")
     group_prefix: str = Field(default="cts", description="Consumer groups are <prefix>-<service>")
 
 
 class MongoSettings(BaseSettings):
+    """MongoDB: the orchestrator, the agent-runner and `cts sessions`."""
+
     model_config = SettingsConfigDict(env_prefix="CTS_", extra="ignore")
 
-    mongodb_uri: SecretStr = SecretStr("mongodb://127.0.0.1:27017/")
-    mongodb_database: str = "cts"
+    mongodb_uri: SecretStr = Field(
+        default=SecretStr("mongodb://127.0.0.1:27017/"),
+        description="MongoDB connection string (never logged; credentials go here)",
+    )
+    mongodb_database: str = Field(default="cts", description="Database holding the sessions")
 
 
 class ServiceSettings(KafkaSettings, MongoSettings):
-    """What every CTS service reads; services extend it with their own fields."""
+    """Every service (each extends this class with its own fields)."""
 
     model_config = SettingsConfigDict(env_prefix="CTS_", extra="ignore")
 
-    service_name: str = "cts"
-    instance_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
-    workspace_root: Path = Path(".cache/workspaces")
+    service_name: str = Field(
+        default="cts", description="Names the service in logs, metrics and consumer groups"
+    )
+    instance_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        description="Names this process in claims and outboxes; default <host name>-<pid>",
+    )
+    workspace_root: Path = Field(
+        default=Path(".cache/workspaces"),
+        description="Session working copies, shared by the git-committer, agent-runner and "
+        "test-runner (one volume for all three)",
+    )
     step_deadline_s: int = Field(default=1800, ge=10, description="Longest a step may run")
-    log_level: str = "INFO"
-    log_format: Literal["json", "console"] = "json"
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="json: every line one JSON object; console: for people"
+    )
     max_handler_failures: int = Field(
         default=5, ge=1, description="Unexpected errors on one message before it is dead-lettered"
     )

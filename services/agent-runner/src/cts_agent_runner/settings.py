@@ -56,11 +56,17 @@ class AgentRunnerSettings(ServiceSettings):
     agent_deadline_s: float = Field(
         default=900, gt=0, description="Wall clock for one step's tool-use loop"
     )
-    agent_prices: dict[str, Prices] = Field(default_factory=_default_prices)
+    agent_prices: dict[str, Prices] = Field(
+        default_factory=_default_prices,
+        description="USD per million tokens by model-id prefix (longest match wins, "
+        "'default' for the rest), for the cost in results",
+    )
 
     agent_read_cap_bytes: int = Field(default=64 * 1024, ge=1024, description="One read_file")
     agent_write_cap_bytes: int = Field(default=256 * 1024, ge=1024, description="One write")
-    agent_transcript_cap_bytes: int = Field(default=1024 * 1024, ge=16 * 1024)
+    agent_transcript_cap_bytes: int = Field(
+        default=1024 * 1024, ge=16 * 1024, description="A step's stored transcript"
+    )
     agent_transcript_tool_text_cap: int = Field(
         default=8000, ge=200, description="Tool results and written contents kept per block"
     )

@@ -37,8 +37,8 @@ class GitCommitterSettings(ServiceSettings):
     git_ssh_command: str = Field(
         default="ssh -o BatchMode=yes", description="GIT_SSH_COMMAND: never prompt"
     )
-    git_author_name: str = "CTS Bot"
-    git_author_email: str = "cts@localhost"
+    git_author_name: str = Field(default="CTS Bot", description="Author of session commits")
+    git_author_email: str = Field(default="cts@localhost", description="Its e-mail address")
     git_command_timeout_s: float = Field(
         default=300, gt=0, description="One git network command; a hung fetch is killed"
     )
@@ -48,7 +48,7 @@ class GitCommitterSettings(ServiceSettings):
     git_retry_delay_s: float = Field(
         default=2.0, ge=0, description="First backoff delay; doubles per retry, with jitter"
     )
-    git_retry_max_delay_s: float = Field(default=30.0, ge=0)
+    git_retry_max_delay_s: float = Field(default=30.0, ge=0, description="Longest backoff delay")
     workspace_retention_s: float = Field(
         default=0, ge=0, description="Keep a finished session's workspace this long (0: remove now)"
     )

@@ -10,6 +10,8 @@ from pydantic import Field
 from cts_contracts import Step
 from cts_runtime.settings import ServiceSettings
 
+_DEADLINE = "Seconds %s may take before the sweeper counts it as a transient failure"
+
 
 class OrchestratorSettings(ServiceSettings):
     service_name: str = "orchestrator"
@@ -30,12 +32,16 @@ class OrchestratorSettings(ServiceSettings):
     max_step_retries: int = Field(
         default=2, ge=0, le=10, description="Retries of transient results"
     )
-    max_cas_retries: int = Field(default=20, ge=1)
-    deadline_initialize_s: int = Field(default=600, ge=1)
-    deadline_generate_s: int = Field(default=1800, ge=1)
-    deadline_run_tests_s: int = Field(default=900, ge=1)
-    deadline_fix_s: int = Field(default=1800, ge=1)
-    deadline_finalize_s: int = Field(default=600, ge=1)
+    max_cas_retries: int = Field(
+        default=20, ge=1, description="Tries of one session write that lost a version race"
+    )
+    deadline_initialize_s: int = Field(default=600, ge=1, description=_DEADLINE % "Initialize")
+    deadline_generate_s: int = Field(
+        default=1800, ge=1, description=_DEADLINE % "GenerateTestsAndFixtures"
+    )
+    deadline_run_tests_s: int = Field(default=900, ge=1, description=_DEADLINE % "RunTests")
+    deadline_fix_s: int = Field(default=1800, ge=1, description=_DEADLINE % "FixCompilationErrors")
+    deadline_finalize_s: int = Field(default=600, ge=1, description=_DEADLINE % "Finalize")
     fault_injection: Literal["", "crash-after-record"] = Field(
         default="",
         description="Reliability tests only: SIGKILL this process right after recording a "

@@ -25,14 +25,22 @@ class TestRunnerSettings(ServiceSettings):
         description="Extra variable names passed to the tests (comma-separated)",
     )
     test_concurrency: int = Field(default=1, ge=1, le=64, description="Runs at once per replica")
-    test_runner: Literal["auto", "exunit", "pytest"] = "auto"
+    test_runner: Literal["auto", "exunit", "pytest"] = Field(
+        default="auto", description="auto: pytest for a .py test file, ExUnit otherwise"
+    )
     test_build_cache: bool = Field(
         default=True, description="Reuse a per-project build under <workspace_root>/.build-cache"
     )
     test_warnings_as_errors: bool = Field(
         default=True, description="Compiler warnings in the generated files fail the run"
     )
-    alignment_threshold: float = Field(default=0.9, ge=0, le=1)
+    alignment_threshold: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="Share of the design's Test Assertions (describe/test pairs) the tests "
+        "must contain; below it the run is an error",
+    )
     alignment_fail_on_unexpected: bool = Field(
         default=False, description="Tests the design does not list fail the run even above it"
     )

@@ -27,7 +27,7 @@ log = get_logger(__name__)
 
 
 class HttpSettings(BaseSettings):
-    """Where the probes and metrics listen (``CTS_HTTP_*``)."""
+    """Probes and metrics: every service (where ``/healthz``, ``/readyz``, ``/metrics`` listen)."""
 
     model_config = SettingsConfigDict(env_prefix="CTS_", extra="ignore")
 
@@ -41,7 +41,9 @@ class HttpSettings(BaseSettings):
         description="0 picks a free port (logged), so local services never collide; "
         "the image and the chart set 8080",
     )
-    readiness_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    readiness_timeout_s: float = Field(
+        default=3.0, gt=0, le=60, description="How long /readyz waits for Kafka and MongoDB"
+    )
     shutdown_grace_s: int = Field(
         default=20, ge=1, description="Longest wait for open HTTP requests at shutdown"
     )
