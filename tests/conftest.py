@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,6 +16,11 @@ from cts_store import connect
 from cts_testing.stack import Endpoints, local_stack
 
 TIERS = ("unit", "integration", "e2e", "reliability")
+
+# bench/ and tools/ are top-level folders, not installed packages: importable in tests.
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

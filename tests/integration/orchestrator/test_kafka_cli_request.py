@@ -23,6 +23,7 @@ async def test_console_producer_request_starts_a_session(
     stack: Endpoints, topic_prefix: str, orchestrator: FastStream, mongo_db: Any
 ) -> None:
     line = json.dumps(json.loads(EXAMPLE.read_text()), separators=(",", ":"))
+    session_id = session_id_for("acme", "shop", "user-registration-red-1")
     classpath = str(Path(repo_root(), ".cache", "kafka", "lib", "*"))
     command = [
         "java",
@@ -44,7 +45,7 @@ async def test_console_producer_request_starts_a_session(
         done = await asyncio.to_thread(
             subprocess.run,
             command,
-            input=f"user-registration-red-1|{line}\n",
+            input=f"{session_id}|{line}\n",  # keyed by the session id, as the README says
             text=True,
             capture_output=True,
             timeout=60,
@@ -53,7 +54,6 @@ async def test_console_producer_request_starts_a_session(
         assert done.returncode == 0, done.stderr[-2000:]
         await out.wait_for(lambda e: len(e) == 1, within=30)
 
-    session_id = session_id_for("acme", "shop", "user-registration-red-1")
     assert out.events[0][1]["data"]["session_id"] == session_id
     assert out.events[0][1]["data"]["step"] == "initialize"
     doc = await mongo_db["sessions"].find_one({"_id": session_id})

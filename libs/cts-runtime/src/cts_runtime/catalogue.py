@@ -23,7 +23,7 @@ from cts_contracts.step_completed import StepCompleted
 from cts_contracts.step_requested import StepRequested
 
 CHANNELS: tuple[tuple[str, type[BaseModel], str], ...] = (
-    (t.SESSION_REQUESTED, SessionRequested, "A client asks for a session (key: session id)."),
+    (t.SESSION_REQUESTED, SessionRequested, "A client asks for a session (key: its session id)."),
     (t.AGENT_STEP_REQUESTED, StepRequested, "Orchestrator to agent-runner: Generate or Fix."),
     (t.TESTS_STEP_REQUESTED, StepRequested, "Orchestrator to test-runner: RunTests."),
     (t.GIT_STEP_REQUESTED, StepRequested, "Orchestrator to git-committer: Initialize, Finalize."),
@@ -42,7 +42,10 @@ def specification() -> AsyncAPI:
         broker,
         title="Component Test Sessions",
         version="1.0.0",
-        description="Events and commands of CTS. Message key: the session id on every topic.",
+        description=(
+            "Events and commands of CTS. Message key: the session id, on every topic (a dead "
+            "letter keeps the key of the message it refused)."
+        ),
     )
 
 
