@@ -15,7 +15,7 @@ from cts_runtime.topics_admin import ensure_topics
 from cts_store import connect
 from cts_testing.stack import Endpoints, local_stack
 
-TIERS = ("unit", "integration", "e2e", "reliability")
+TIERS = ("unit", "integration", "e2e", "reliability", "security")
 
 # bench/ and tools/ are top-level folders, not installed packages: importable in tests.
 ROOT = str(Path(__file__).resolve().parents[1])
