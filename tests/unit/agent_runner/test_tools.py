@@ -103,3 +103,63 @@ async def test_search_finds_literal_text_outside_skipped_dirs(box: ToolBox) -> N
     assert result.text == "lib/my_app/thing.ex:2:   def go, do: :ok"
     assert (await box.call("search", {"pattern": "(.*)*"})).text == "no matches"
     assert (await box.call("search", {"pattern": ""})).is_error
+
+
+async def test_links_are_refused_never_followed_even_inside_the_workspace(
+    box: ToolBox, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret")
+    root = box.jail.root
+    os.symlink(secret, root / "lib" / "escape.txt")
+    os.symlink(tmp_path, root / "outside")
+    os.symlink(root / ".git" / "HEAD", root / "lib" / "head")
+    os.symlink(root / "lib" / "my_app" / "thing.ex", root / "lib" / "inner.ex")
+    for path in ("lib/escape.txt", "outside/secret.txt", "lib/head", "lib/inner.ex"):
+        result = await box.call("read_file", {"path": path})
+        assert result.is_error, path
+        assert result.text.startswith("refused: "), result.text
+        assert "top secret" not in result.text
+    listing = (await box.call("list_files", {"dir": "lib"})).text
+    assert "lib/inner.ex -> " in listing
+    assert "(a symbolic link: not followed)" in listing
+
+
+async def test_a_write_through_an_inner_symlink_is_refused(box: ToolBox) -> None:
+    root = box.jail.root
+    (root / "test" / "support").mkdir(parents=True)
+    os.symlink(root / "lib", root / "test" / "support" / "lib_link")
+    result = await box.call(
+        "write_file", {"path": "test/support/lib_link/thing.ex", "content": "x"}
+    )
+    assert result.is_error
+    assert result.text.startswith("refused: ")
+    assert (root / "lib" / "my_app" / "thing.ex").read_text().startswith("defmodule")
+    assert not (root / "lib" / "thing.ex").exists()
+
+
+async def test_a_write_never_follows_a_symlink_at_the_target(box: ToolBox, tmp_path: Path) -> None:
+    outside = tmp_path / "victim.txt"
+    outside.write_text("unchanged")
+    (box.jail.root / "test" / "support").mkdir(parents=True)
+    os.symlink(outside, box.jail.root / "test" / "support" / "x.ex")
+    result = await box.call("write_file", {"path": "test/support/x.ex", "content": "payload"})
+    assert result.is_error
+    assert outside.read_text() == "unchanged"
+    assert box.written == []
+
+
+async def test_a_directory_or_fifo_is_not_read(box: ToolBox) -> None:
+    os.mkfifo(box.jail.root / "lib" / "pipe")
+    for path in ("lib", "lib/pipe"):
+        result = await box.call("read_file", {"path": path})
+        assert (result.is_error, result.text) == (True, f"refused: {path!r} is not a regular file")
+
+
+async def test_line_counts_and_offsets_stream_through_the_file(box: ToolBox) -> None:
+    (box.jail.root / "lib" / "many.ex").write_text("".join(f"line {n}\n" for n in range(1, 10_001)))
+    result = await box.call("read_file", {"path": "lib/many.ex", "offset": 9_999, "limit": 5})
+    assert result.text == "[lib/many.ex: lines 9999-10000 of 10000]\nline 9999\nline 10000\n"
+    (box.jail.root / "lib" / "tail.ex").write_text("a\nb")
+    tail = await box.call("read_file", {"path": "lib/tail.ex"})
+    assert tail.text == "[lib/tail.ex: lines 1-2 of 2]\na\nb"

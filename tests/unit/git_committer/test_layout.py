@@ -9,8 +9,9 @@ import pytest
 
 from cts_contracts import Step
 from cts_git_committer.failures import StepFailure
-from cts_git_committer.jail import ensure_directory, is_regular_file
+from cts_git_committer.jail import ensure_directory
 from cts_git_committer.layout import Layout
+from cts_runtime.beneath import is_regular_file
 from cts_runtime.workspace import WorkspaceEscape
 from cts_testing.factories import step_request
 
@@ -42,13 +43,13 @@ def test_ensure_directory_refuses_symlinks(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     (work / "test").symlink_to(outside)
-    with pytest.raises(StepFailure, match="test is a symlink"):
+    with pytest.raises(StepFailure, match="'test' is a symbolic link or not a directory"):
         ensure_directory(work, "test/support/fixtures")
     assert list(outside.iterdir()) == []
     ensure_directory(work, "lib/deep/dir")
     assert (work / "lib" / "deep" / "dir").is_dir()
     (work / "file").write_text("x")
-    with pytest.raises(StepFailure, match="not a directory"):
+    with pytest.raises(StepFailure, match="'file' is a symbolic link or not a directory"):
         ensure_directory(work, "file/below")
 
 

@@ -1,17 +1,17 @@
 """The model's file tools see only the session workspace, and write only the session's files.
 
-Every path the model names is checked twice: as text (no NUL, no absolute path, no ``..``) and
-after resolving symlinks (the real file must still be inside the workspace). Writes are stricter:
-the path must be the session's test file, its fixture file or under ``test/support/``, and no
-symlink may be involved at all, so an in-workspace link cannot redirect a write into ``lib/``.
+Every path the model names is checked as text here (no NUL, no absolute path, no ``..``, no
+``.git``) and then opened component by component without following any link
+(``cts_runtime.beneath``), so neither a link in the repository nor one swapped in after the
+check can lead outside. Writes must also name the session's test file, its fixture file or a
+file under ``test/support/``.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 MAX_PATH = 400
@@ -45,48 +45,20 @@ class Jail:
         parts = [p for p in raw.split("/") if p not in ("", ".")]
         if ".." in parts:
             raise Refused(f"'..' is not allowed in paths ({raw!r})")
-        if parts and parts[0] in HIDDEN_DIRS:
-            raise Refused(f"{parts[0]}/ is not accessible")
+        hidden = [part for part in parts if part in HIDDEN_DIRS]
+        if hidden:
+            raise Refused(f"{hidden[0]}/ is not accessible")
         if not parts and not allow_root:
             raise Refused("a file path is required")
         return "/".join(parts)
 
-    def readable(self, raw: object, *, allow_root: bool = False) -> Path:
-        """An existing or absent path whose real location is inside the workspace."""
-        relative = self.relative(raw, allow_root=allow_root)
-        target = (self.root / relative).resolve()
-        if target != self.root and self.root not in target.parents:
-            raise Refused(f"{relative!r} resolves outside the workspace (a symlink?)")
-        inner = target.relative_to(self.root).parts
-        if inner and inner[0] in HIDDEN_DIRS:
-            raise Refused(f"{relative!r} resolves into {inner[0]}/, which is not accessible")
-        return target
-
     def may_write(self, relative: str) -> bool:
         return relative in self._writable or relative.startswith(self._writable_dirs)
 
-    def writable(self, raw: object) -> tuple[str, Path]:
-        """The relative path and the real target of an allowed write."""
+    def writable(self, raw: object) -> str:
+        """The relative path of an allowed write (opening it never follows a link)."""
         relative = self.relative(raw)
         if not self.may_write(relative):
             allowed = ", ".join(sorted(self._writable) + [f"{d}**" for d in self._writable_dirs])
             raise Refused(f"writing {relative!r} is not allowed; you may write only: {allowed}")
-        target = self.readable(relative)
-        if target != self.root / relative:
-            raise Refused(f"{relative!r} goes through a symlink; writes must not")
-        if target.is_dir():
-            raise Refused(f"{relative!r} is a directory")
-        return relative, target
-
-
-def write_text_nofollow(target: Path, content: str) -> None:
-    """Create or replace a file without following a symlink placed there after the check."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    descriptor = os.open(target, flags, 0o644)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(content)
-
-
-def is_hidden(path: PurePosixPath) -> bool:
-    return any(part in HIDDEN_DIRS for part in path.parts)
+        return relative

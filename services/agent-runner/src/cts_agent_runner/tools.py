@@ -1,15 +1,20 @@
 """The model's four file tools, run inside the jail. A refused or failed call is a result the
-model reads (``is_error``), never an exception out of the loop."""
+model reads (``is_error``), never an exception out of the loop.
+
+Every file is opened beneath the workspace without following links (``cts_runtime.beneath``)
+and read with a streaming cap: a path swapped for a symlink mid-call, a FIFO or a 300 MB file
+costs a refusal or the cap, never a read outside or the whole file in memory."""
 
 from __future__ import annotations
 
 import asyncio
-import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from cts_agent_runner.jail import HIDDEN_DIRS, Jail, Refused, write_text_nofollow
+from cts_agent_runner.jail import HIDDEN_DIRS, Jail, Refused
+from cts_agent_runner.workspace_reading import WalkedFile, read_lines, walk
+from cts_runtime import beneath
 
 SKIPPED_DIRS = HIDDEN_DIRS | {"_build", "deps", "node_modules", ".elixir_ls"}
 MAX_LISTED = 500
@@ -89,77 +94,78 @@ class ToolBox:
             return ToolResult("the tool input must be an object", is_error=True)
         try:
             return await asyncio.to_thread(handler, arguments)
-        except Refused as refused:
-            return ToolResult(f"refused: {refused}", is_error=True)
         except (OSError, UnicodeDecodeError, TypeError, ValueError) as exc:
-            return ToolResult(f"{name} failed: {type(exc).__name__}: {exc}"[:500], is_error=True)
+            return _failure(name, arguments, exc)
 
-    def _walk(self, top: Path) -> list[Path]:
-        found: list[Path] = []
-        for current, dirs, files in os.walk(top):
-            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-            here = Path(current)
-            found += [here / d for d in dirs] + [here / f for f in sorted(files)]
-        return found
+    def _walk(self, relative: str) -> Iterator[WalkedFile]:
+        return walk(self.jail.root, relative, skip=SKIPPED_DIRS)
 
     def _list_files(self, args: dict[str, Any]) -> ToolResult:
-        top = self.jail.readable(args.get("dir") or ".", allow_root=True)
-        if not top.is_dir():
-            return ToolResult(f"{args.get('dir')!r} is not a directory", is_error=True)
-        entries = sorted(
-            str(p.relative_to(self.jail.root)) + ("/" if p.is_dir() else "")
-            for p in self._walk(top)
-        )
+        relative = self.jail.relative(args.get("dir") or ".", allow_root=True)
+        entries = sorted(_listed(f) for f in self._walk(relative))
         more = len(entries) - MAX_LISTED
         listing = "\n".join(entries[:MAX_LISTED]) or "(empty)"
         return ToolResult(listing + (f"\n... and {more} more" if more > 0 else ""))
 
     def _read_file(self, args: dict[str, Any]) -> ToolResult:
-        target = self.jail.readable(args.get("path"))
-        if not target.is_file():
-            return ToolResult(f"{args.get('path')!r} does not exist", is_error=True)
+        relative = self.jail.relative(args.get("path"))
         offset = max(1, int(args.get("offset") or 1))
         limit = max(1, int(args.get("limit") or 2000))
-        lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
-        chosen = lines[offset - 1 : offset - 1 + limit]
-        text = "".join(chosen)
-        capped = len(text.encode()) > self.read_cap
-        if capped:
-            text = text.encode()[: self.read_cap].decode("utf-8", "ignore")
+        with beneath.open_regular(self.jail.root, relative) as (fd, _):
+            lines = read_lines(fd, offset=offset, limit=limit, cap=self.read_cap)
+        text = lines.text
         last = offset - 1 + len(text.splitlines())
-        note = f"[{args['path']}: lines {offset}-{last} of {len(lines)}"
-        note += "; cut at the read size cap, read on with a larger offset]" if capped else "]"
+        note = f"[{args['path']}: lines {offset}-{last} of {lines.total}"
+        note += "; cut at the read size cap, read on with a larger offset]" if lines.capped else "]"
         return ToolResult(f"{note}\n{text}")
 
     def _write_file(self, args: dict[str, Any]) -> ToolResult:
-        relative, target = self.jail.writable(args.get("path"))
+        relative = self.jail.writable(args.get("path"))
         content = args.get("content")
         if not isinstance(content, str):
             return ToolResult("'content' must be a string", is_error=True)
-        size = len(content.encode())
-        if size > self.write_cap:
-            raise Refused(f"{size} bytes is over the {self.write_cap}-byte write cap")
-        write_text_nofollow(target, content)
+        data = content.encode()
+        if len(data) > self.write_cap:
+            raise Refused(f"{len(data)} bytes is over the {self.write_cap}-byte write cap")
+        beneath.write_file(self.jail.root, relative, data)
         if relative not in self.written:
             self.written.append(relative)
-        return ToolResult(f"wrote {relative} ({size} bytes)")
+        return ToolResult(f"wrote {relative} ({len(data)} bytes)")
 
     def _search(self, args: dict[str, Any]) -> ToolResult:
         pattern = args.get("pattern")
         if not isinstance(pattern, str) or not pattern or len(pattern) > 200:
             return ToolResult("'pattern' must be a string of 1-200 characters", is_error=True)
-        top = self.jail.readable(args.get("dir") or ".", allow_root=True)
+        relative = self.jail.relative(args.get("dir") or ".", allow_root=True)
         matches: list[str] = []
-        for path in self._walk(top):
-            if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_SEARCHED_FILE:
+        for found in self._walk(relative):
+            text = found.read_text(MAX_SEARCHED_FILE)
+            if text is None:
                 continue
-            try:
-                lines = path.read_text(encoding="utf-8").splitlines()
-            except UnicodeDecodeError:
-                continue
-            relative = path.relative_to(self.jail.root)
-            matches += [f"{relative}:{n}: {line[:300]}" for n, line in enumerate(lines, 1)
+            lines = text.splitlines()
+            matches += [f"{found.path}:{n}: {line[:300]}" for n, line in enumerate(lines, 1)
                         if pattern in line]  # fmt: skip
             if len(matches) >= MAX_MATCHES:
                 break
         return ToolResult("\n".join(matches[:MAX_MATCHES]) or "no matches")
+
+
+def _failure(name: str, arguments: dict[str, Any], exc: Exception) -> ToolResult:
+    """What the model reads when a call fails: a refusal says why, anything else names it."""
+    if isinstance(exc, Refused | beneath.NotBeneath):
+        return ToolResult(f"refused: {exc}", is_error=True)
+    if isinstance(exc, FileNotFoundError):
+        return ToolResult(f"{_shown(arguments)!r} does not exist", is_error=True)
+    if isinstance(exc, NotADirectoryError):
+        return ToolResult(f"{_shown(arguments)!r} is not a directory", is_error=True)
+    return ToolResult(f"{name} failed: {type(exc).__name__}: {exc}"[:500], is_error=True)
+
+
+def _listed(entry: WalkedFile) -> str:
+    if entry.link is not None:
+        return f"{entry.path} -> {entry.link} (a symbolic link: not followed)"
+    return entry.path + ("/" if entry.is_dir else "")
+
+
+def _shown(arguments: dict[str, Any]) -> object:
+    return arguments.get("path", arguments.get("dir"))

@@ -19,10 +19,10 @@ from cts_git_committer.changes import Selection, select
 from cts_git_committer.commit_message import commit_message
 from cts_git_committer.context import StepContext
 from cts_git_committer.failures import StepFailure
-from cts_git_committer.jail import is_regular_file
 from cts_git_committer.push import push
 from cts_git_committer.state import SessionState, load_state
 from cts_git_committer.working_copy import WorkingCopy
+from cts_runtime import beneath
 from cts_runtime.executor import StepOutcome
 from cts_runtime.logs import get_logger
 
@@ -59,7 +59,7 @@ async def finalize(command: StepRequestedData, ctx: StepContext) -> StepOutcome:
             await repo.changed_paths(),
             test_file=command.component.test_file,
             fixture_file=command.component.fixture_file,
-            is_regular_file=partial(is_regular_file, paths.workspace),
+            is_regular_file=partial(beneath.is_regular_file, paths.workspace),
         )
         commit, created = await _commit(repo, command, state, selection)
         unchanged = commit == state.start_sha

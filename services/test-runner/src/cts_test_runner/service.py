@@ -28,7 +28,7 @@ from cts_test_runner.runners.base import RunRequest, RunResults, TestRunner
 from cts_test_runner.settings import TestRunnerSettings
 from cts_test_runner.step_data import run_tests_data
 from cts_test_runner.verdict import Policy, judge
-from cts_test_runner.workspace_files import inside, read_text
+from cts_test_runner.workspace_files import is_regular_file, read_text
 
 log = get_logger(__name__)
 
@@ -59,8 +59,7 @@ class RunTests:
         if isinstance(workspace, StepOutcome):
             return workspace
         component = command.component
-        test_path = inside(workspace, component.test_file)
-        if test_path is None or not await asyncio.to_thread(test_path.is_file):
+        if not await asyncio.to_thread(is_regular_file, workspace, component.test_file):
             message = f"the test file {component.test_file} does not exist; write it first"
             return StepOutcome.error("test file missing", message)
         runner = self._choose_runner(self._settings.test_runner, workspace, component.test_file)
