@@ -3,11 +3,17 @@
 # it installs the missing packages; otherwise it names exactly what to install and fails.
 set -euo pipefail
 
-declare -A package=( [java]=openjdk-17-jre-headless [mvn]=maven [git]=git [elixir]=elixir )
+# bwrap is the test-runner's sandbox; the system python3's pytest is what a sandboxed pytest
+# run finds (the sandbox sees /usr, never a virtualenv of the service).
+declare -A package=( [java]=openjdk-17-jre-headless [mvn]=maven [git]=git [elixir]=elixir
+                     [bwrap]=bubblewrap [setpriv]=util-linux )
 missing_cmds=(); missing_pkgs=()
-for cmd in java mvn git elixir; do
+for cmd in java mvn git elixir bwrap setpriv; do
   command -v "$cmd" >/dev/null 2>&1 || { missing_cmds+=("$cmd"); missing_pkgs+=("${package[$cmd]}"); }
 done
+if ! /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1; then
+  missing_cmds+=("pytest for /usr/bin/python3"); missing_pkgs+=(python3-pytest)
+fi
 if ! command -v go >/dev/null 2>&1; then
   echo "[prereqs] Go 1.22+ is required to build FerretDB (the local MongoDB-compatible server)." >&2
   echo "[prereqs] Install it from your distribution or https://go.dev/dl and run again." >&2
@@ -23,5 +29,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 fi
 echo "[prereqs] missing: ${missing_cmds[*]}" >&2
 echo "[prereqs] install them first, e.g. on Debian/Ubuntu: sudo apt-get install ${missing_pkgs[*]}" >&2
-echo "[prereqs] (Java 17+ and Maven for Kafka, git, and Elixir 1.14+ for running generated tests)" >&2
+echo "[prereqs] (Java 17+ and Maven for Kafka, git, Elixir 1.14+ for running generated tests," >&2
+echo "[prereqs]  bubblewrap for the test-runner's sandbox, python3-pytest for sandboxed pytest runs)" >&2
 exit 1

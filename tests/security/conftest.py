@@ -9,6 +9,7 @@ what the model could write is exactly what these tests write.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,7 +21,13 @@ import pytest
 from cts_contracts import Step, StepRequested
 from cts_contracts.naming import branch_name
 from cts_contracts.step_requested import StepRequestedData
-from cts_contracts.topics import GIT_STEP_REQUESTED, STEP_COMPLETED, TESTS_STEP_REQUESTED, topic
+from cts_contracts.topics import (
+    DEADLETTER,
+    GIT_STEP_REQUESTED,
+    STEP_COMPLETED,
+    TESTS_STEP_REQUESTED,
+    topic,
+)
 from cts_testing.factories import session_request, step_request
 from cts_testing.kafka import Collector, publish
 from cts_testing.stack import Endpoints
@@ -86,21 +93,35 @@ class Target:
         }
         return StepRequestedData.model_validate(data)
 
-    async def send(self, command: StepRequestedData, *, within: float = 120) -> dict[str, Any]:
-        """Publish ``command`` to its executor and return its ``StepCompleted`` data."""
-        base = (
-            GIT_STEP_REQUESTED
-            if command.step in (Step.INITIALIZE, Step.FINALIZE)
-            else (TESTS_STEP_REQUESTED)
-        )
+    async def send(
+        self, command: StepRequestedData, *, within: float = 120, **raw: Any
+    ) -> dict[str, Any]:
+        await self.publish(command, **raw)
+        return await self.answer(command.interaction_id, within=within)
+
+    async def publish(self, command: StepRequestedData, **raw: Any) -> None:
+        """Publish ``command`` to its executor and return its ``StepCompleted`` data. ``raw``
+        fields replace the command's in the published JSON, unvalidated: what a producer
+        other than the orchestrator could put on the topic."""
+        git = command.step in (Step.INITIALIZE, Step.FINALIZE)
+        base = GIT_STEP_REQUESTED if git else TESTS_STEP_REQUESTED
         event = StepRequested(source="cts/security", subject=command.session_id, data=command)
+        body = event.model_dump(mode="json")
+        body["data"].update(raw)
         await publish(
             self.fleet.endpoints.kafka_bootstrap_servers,
             topic(base, self.fleet.prefix),
-            event,
+            json.dumps(body).encode(),
             key=command.session_id,
         )
-        return await self.answer(command.interaction_id, within=within)
+
+    async def dead_letter(self, key: str, *, within: float = 60) -> dict[str, Any]:
+        """The dead letter of a message published with ``key``."""
+        letters = topic(DEADLETTER, self.fleet.prefix)
+        await self.events.wait_for(
+            lambda _: any(e.get("key") == key for e in self.events.on(letters)), within=within
+        )
+        return next(e for e in self.events.on(letters) if e.get("key") == key)
 
     async def answer(self, interaction_id: str, *, within: float) -> dict[str, Any]:
         results = topic(STEP_COMPLETED, self.fleet.prefix)
@@ -135,8 +156,6 @@ class Target:
 
     def everything_published(self) -> str:
         """Every event the executors published, as text: where a leaked secret would show."""
-        import json  # noqa: PLC0415
-
         return "\n".join(json.dumps(value) for _, value in self.events.events)
 
     def leaked(self) -> list[str]:

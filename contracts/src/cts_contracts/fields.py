@@ -29,7 +29,7 @@ Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-def _check_relative_path(value: str) -> str:
+def check_relative_path(value: str) -> str:
     if "\x00" in value:
         raise ValueError("path must not contain a NUL byte")
     if "\\" in value:
@@ -47,6 +47,6 @@ def _check_relative_path(value: str) -> str:
 RelativePath = Annotated[
     str,
     StringConstraints(min_length=1, max_length=400),
-    AfterValidator(_check_relative_path),
+    AfterValidator(check_relative_path),
     Field(description="A path relative to the repository root: no '..', no leading '/', no NUL."),
 ]

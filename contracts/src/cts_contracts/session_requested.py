@@ -10,6 +10,7 @@ from cts_contracts import naming
 from cts_contracts.enums import Expect
 from cts_contracts.envelope import CloudEvent, Contract, Scoped
 from cts_contracts.fields import ModuleName, RelativePath, ShortText, Text
+from cts_contracts.test_command import TestCommand
 
 SESSION_REQUESTED_TYPE: Final = "dev.cts.session.requested.v1"
 
@@ -124,9 +125,7 @@ class SessionOptions(Contract):
     expect: Expect = Expect.RED
     max_fix_attempts: int = Field(default=3, ge=0, le=10)
     model: ShortText | None = None
-    test_command: list[ShortText] | None = Field(
-        default=None, min_length=1, max_length=20, description="argv, never a shell string"
-    )
+    test_command: TestCommand | None = None
     labels: dict[LabelKey, ShortText] = Field(default_factory=dict, max_length=20)
 
 

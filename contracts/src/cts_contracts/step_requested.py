@@ -14,6 +14,7 @@ from cts_contracts.enums import Expect, Step
 from cts_contracts.envelope import CloudEvent, Scoped
 from cts_contracts.fields import RelativePath, ShortText
 from cts_contracts.session_requested import Component, Repository
+from cts_contracts.test_command import TestCommand
 
 STEP_REQUESTED_TYPE: Final = "dev.cts.step.requested.v1"
 
@@ -33,7 +34,7 @@ class StepRequestedData(Scoped):
     branch: ShortText
     expect: Expect
     model: ShortText | None = None
-    test_command: list[ShortText] | None = None
+    test_command: TestCommand | None = None
     session_type: Literal["component_test"] = "component_test"
     previous_errors: str | None = Field(
         default=None,

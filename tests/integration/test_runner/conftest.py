@@ -4,7 +4,7 @@ process runner, for tests that run real ``mix test``."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import pytest
 
 from cts_contracts import Expect, Step
 from cts_contracts.step_requested import StepRequestedData
-from cts_test_runner.process import ProcessResult, run_process
+from cts_test_runner.process import Job, ProcessResult, run_process
 from cts_test_runner.service import RunTests
 from cts_test_runner.settings import TestRunnerSettings
 from cts_testing.factories import step_request
@@ -34,16 +34,8 @@ class RecordingProcess:
     def __init__(self) -> None:
         self.runs: list[ProcessResult] = []
 
-    async def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path,
-        env: Mapping[str, str],
-        timeout_s: float,
-        cap_bytes: int,
-    ) -> ProcessResult:
-        result = await run_process(argv, cwd=cwd, env=env, timeout_s=timeout_s, cap_bytes=cap_bytes)
+    async def __call__(self, job: Job, *, timeout_s: float, cap_bytes: int) -> ProcessResult:
+        result = await run_process(job, timeout_s=timeout_s, cap_bytes=cap_bytes)
         self.runs.append(result)
         return result
 

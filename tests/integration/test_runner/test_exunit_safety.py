@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cts_contracts import ResultStatus, RunTestsData
 from cts_test_runner.process_tree import live_processes, marked
 
@@ -66,16 +68,20 @@ async def test_a_hanging_test_is_killed_at_the_timeout_with_everything_it_starte
     assert _running(["sleep", "987"]) == []
 
 
+@pytest.mark.parametrize("backend", ["bubblewrap", "none"])
 async def test_a_daemon_left_by_a_finished_test_is_killed(
-    sandbox: Any, run_tests: Any, scenario: Load
+    sandbox: Any, run_tests: Any, scenario: Load, backend: str
 ) -> None:
-    runner, recorder = run_tests(alignment_threshold=0.0)
+    runner, recorder = run_tests(alignment_threshold=0.0, sandbox=backend)
     outcome = await runner(sandbox.workspace(scenario("daemon_test.exs")))
 
     assert outcome.status is ResultStatus.OK, outcome.error_message
     finished = recorder.runs[-1]
     assert not finished.timed_out
-    assert finished.leftovers_killed >= 1
+    if backend == "none":
+        # Unconfined, the runner's own nets must find it; in the sandbox its PID namespace
+        # ended with the run, before there was anything left to find.
+        assert finished.leftovers_killed >= 1
     assert marked(finished.run_id, live_processes()) == set()
     assert _running(["sleep", "986"]) == []
 

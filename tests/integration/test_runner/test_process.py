@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cts_test_runner.process import run_process
+from cts_test_runner.process import plain, run_process
 from cts_test_runner.process_tree import live_processes, marked
 
 ENV = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8"}
@@ -23,7 +23,7 @@ def _alive(pid: int) -> bool:
 async def test_exit_code_and_interleaved_output(tmp_path: Path) -> None:
     script = "echo out; echo err >&2; exit 3"
     result = await run_process(
-        ["sh", "-c", script], cwd=tmp_path, env=ENV, timeout_s=10, cap_bytes=1024
+        plain(["sh", "-c", script], cwd=tmp_path, env=ENV), timeout_s=10, cap_bytes=1024
     )
 
     assert (result.exit_code, result.timed_out, result.truncated) == (3, False, False)
@@ -36,7 +36,7 @@ async def test_a_timeout_kills_the_group_and_a_setsid_escapee(tmp_path: Path) ->
     script = "setsid sleep 985 & sleep 984"
     started = time.monotonic()
     result = await run_process(
-        ["sh", "-c", script], cwd=tmp_path, env=ENV, timeout_s=1, cap_bytes=1024
+        plain(["sh", "-c", script], cwd=tmp_path, env=ENV), timeout_s=1, cap_bytes=1024
     )
 
     assert result.timed_out
@@ -54,9 +54,7 @@ async def test_an_orphan_holding_the_output_pipe_neither_delays_nor_outlives_the
     that inherited stdout must not turn a finished run into a timeout."""
     started = time.monotonic()
     result = await run_process(
-        ["sh", "-c", "setsid sleep 981 & echo done"],
-        cwd=tmp_path,
-        env=ENV,
+        plain(["sh", "-c", "setsid sleep 981 & echo done"], cwd=tmp_path, env=ENV),
         timeout_s=30,
         cap_bytes=1024,
     )
@@ -72,9 +70,11 @@ async def test_cancellation_kills_everything(tmp_path: Path) -> None:
     marker_file = tmp_path / "started"
     task = asyncio.create_task(
         run_process(
-            ["sh", "-c", f"setsid sleep 983 & touch {marker_file}; sleep 982"],
-            cwd=tmp_path,
-            env=ENV,
+            plain(
+                ["sh", "-c", f"setsid sleep 983 & touch {marker_file}; sleep 982"],
+                cwd=tmp_path,
+                env=ENV,
+            ),
             timeout_s=60,
             cap_bytes=1024,
         )
@@ -100,7 +100,7 @@ async def test_cancellation_kills_everything(tmp_path: Path) -> None:
 async def test_output_is_capped_while_streaming(tmp_path: Path) -> None:
     script = "head -c 20000000 /dev/zero | tr '\\0' 'x'; echo; echo THE-END"
     result = await run_process(
-        ["sh", "-c", script], cwd=tmp_path, env=ENV, timeout_s=60, cap_bytes=64 * 1024
+        plain(["sh", "-c", script], cwd=tmp_path, env=ENV), timeout_s=60, cap_bytes=64 * 1024
     )
 
     assert result.exit_code == 0
@@ -111,7 +111,7 @@ async def test_output_is_capped_while_streaming(tmp_path: Path) -> None:
 
 
 async def test_the_marker_is_the_only_variable_added(tmp_path: Path) -> None:
-    result = await run_process(["env"], cwd=tmp_path, env=ENV, timeout_s=10, cap_bytes=4096)
+    result = await run_process(plain(["env"], cwd=tmp_path, env=ENV), timeout_s=10, cap_bytes=4096)
 
     names = sorted(line.split("=", 1)[0] for line in result.output.splitlines())
     assert names == ["CTS_RUN_ID", "LANG", "PATH"]

@@ -38,8 +38,11 @@ def request(tmp_path: Path) -> RunRequest:
         workspace=tmp_path,
         test_file="tests/test_users.py",
         session_files=("tests/test_users.py",),
-        scratch=tmp_path,
-        build_dir=tmp_path,
+        build_dir=str(tmp_path),
+        reports=str(tmp_path),
+        reports_host=tmp_path,
+        ledger_dir=tmp_path,
+        tool=str,
     )
 
 
@@ -62,7 +65,7 @@ def finished(exit_code: int) -> list[ProcessResult]:
 def test_the_command_writes_a_junit_report_with_locations(tmp_path: Path) -> None:
     [command] = PytestRunner().commands(request(tmp_path))
 
-    assert command.argv[:4] == ("python", "-m", "pytest", "tests/test_users.py")
+    assert command.argv[:4] == ("python3", "-m", "pytest", "tests/test_users.py")
     assert ("--junitxml", str(tmp_path / "junit.xml")) == command.argv[5:7]
     assert "junit_family=xunit1" in command.argv
 

@@ -12,8 +12,9 @@ import pytest
 
 from cts_contracts import Expect, ResultStatus, RunTestsData, Step
 from cts_contracts.step_requested import StepRequestedData
-from cts_test_runner.process import ProcessResult
-from cts_test_runner.runners.exunit import REPORT_ENV
+from cts_test_runner.process import Job, ProcessResult
+from cts_test_runner.runners.exunit import CHANNEL_ENV
+from cts_test_runner.sandbox import Launch, RunDirs
 from cts_test_runner.service import RunTests
 from cts_test_runner.settings import TestRunnerSettings
 from cts_testing.factories import step_request
@@ -59,17 +60,19 @@ class FakeMix:
         self.running = 0
         self.most_at_once = 0
 
-    async def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path,
-        env: Mapping[str, str],
-        timeout_s: float,
-        cap_bytes: int,
-    ) -> ProcessResult:
+    async def __call__(self, job: Job, *, timeout_s: float, cap_bytes: int) -> ProcessResult:
+        launch = job.launch(7 if job.channel else None)
+        argv = job.argv
+        test_file = launch.cwd / TEST_FILE
+        seen = test_file.read_text() if test_file.is_file() else None
         self.calls.append(
-            {"argv": tuple(argv), "cwd": cwd, "env": dict(env), "timeout_s": timeout_s}
+            {
+                "argv": argv,
+                "cwd": launch.cwd,
+                "env": dict(launch.env),
+                "timeout_s": timeout_s,
+                "test_file": seen,
+            }
         )
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
@@ -81,15 +84,63 @@ class FakeMix:
             return result(argv, self.compile_exit, self.compile_output)
         if self.hang:
             return result(argv, None, "", timed_out=True)
-        report = {"tests": self.tests, "total": len(self.tests), "module_failures": []}
-        await asyncio.to_thread(Path(env[REPORT_ENV]).write_text, json.dumps(report))
-        return result(
-            argv, 2 if any(t["state"] != "passed" for t in self.tests) else 0, self.test_output
-        )
+        assert launch.env[CHANNEL_ENV] == "7"
+        code = 2 if any(t["state"] != "passed" for t in self.tests) else 0
+        return result(argv, code, self.test_output, channel=stream(self.tests, code))
+
+
+def stream(tests: list[dict[str, Any]], code: int) -> bytes:
+    """What the formatter writes on its channel for these tests and exit code."""
+    counts = {s: sum(t["state"] == s for t in tests) for s in ("passed", "failed", "skipped")}
+    end = counts | {"excluded": 0, "invalid": 0, "total": len(tests), "truncated": False}
+    events = [
+        {"event": "suite_started"},
+        *({"event": "test"} | t for t in tests),
+        {"event": "suite_finished"} | end,
+        {"event": "exit", "status": code},
+    ]
+    return b"".join(json.dumps(e).encode() + b"\n" for e in events)
+
+
+class PlainSandbox:
+    """The sandbox port without isolation: commands see the host's directories."""
+
+    name = "fake"
+
+    def view(self, dirs: RunDirs) -> RunDirs:
+        return dirs
+
+    def tool(self, host_path: Path) -> str:
+        return str(host_path)
+
+    def prepare(self, dirs: RunDirs) -> None:
+        return None
+
+    def launch(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        dirs: RunDirs,
+        network: bool = False,
+        tools: Sequence[Path] = (),
+    ) -> Launch:
+        return Launch(tuple(argv), dict(env), dirs.tree)
+
+    def self_test(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
 
 
 def result(
-    argv: Sequence[str], code: int | None, output: str, *, timed_out: bool = False
+    argv: Sequence[str],
+    code: int | None,
+    output: str,
+    *,
+    timed_out: bool = False,
+    channel: bytes = b"",
 ) -> ProcessResult:
     return ProcessResult(
         argv=tuple(argv),
@@ -101,6 +152,7 @@ def result(
         duration_s=0.01,
         pid=1,
         run_id="r",
+        channel=channel,
     )
 
 
@@ -130,7 +182,9 @@ def service(
     root: Path, fake: FakeMix, environ: Mapping[str, str] | None = None, **settings: Any
 ) -> RunTests:
     config = TestRunnerSettings(workspace_root=root, log_format="console", **settings)
-    return RunTests(config, process=fake, environ=environ or {"PATH": "/usr/bin"})
+    return RunTests(
+        config, process=fake, environ=environ or {"PATH": "/usr/bin"}, sandbox=PlainSandbox()
+    )
 
 
 async def test_red_run_is_ok_and_carries_structured_data(root: Path) -> None:
@@ -200,8 +254,10 @@ async def test_the_process_gets_the_scrubbed_environment(root: Path) -> None:
     env = fake.calls[1]["env"]
     assert "ANTHROPIC_API_KEY" not in env
     assert (env["EXTRA"], env["MIX_HOME"], env["MIX_ENV"]) == ("yes", "/m", "test")
-    assert env["MIX_BUILD_ROOT"] == str(root / ".build-cache" / "acme" / "shop")
-    assert fake.calls[1]["cwd"] == (root / fake.calls[1]["cwd"].relative_to(root)).resolve()
+    assert env["MIX_BUILD_ROOT"] == str(root / ".build-cache" / "acme" / "shop" / "mix")
+    # The run's own copy of the working tree, never the working tree itself.
+    assert root not in fake.calls[1]["cwd"].parents
+    assert fake.calls[1]["test_file"] == "defmodule T do\nend\n"
 
 
 async def test_a_missing_test_file_is_an_error_the_agent_can_fix(root: Path) -> None:

@@ -16,7 +16,7 @@ def build_app(settings: TestRunnerSettings | None = None) -> FastStream:
     settings = settings or TestRunnerSettings()
     configure_logging(settings.log_level, settings.log_format)
     broker = make_broker(settings, client_id=f"cts-test-runner-{settings.instance_id}")
-    register_executor(
-        broker, settings, command_topic=TESTS_STEP_REQUESTED, runner=RunTests(settings)
-    )
-    return FastStream(broker)
+    runner = RunTests(settings)
+    runner.check_sandbox()  # a host that cannot sandbox must not take work
+    register_executor(broker, settings, command_topic=TESTS_STEP_REQUESTED, runner=runner)
+    return FastStream(broker, after_shutdown=[runner.close])

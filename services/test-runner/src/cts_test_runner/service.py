@@ -1,7 +1,10 @@
-"""RunTests: run the session's tests in its workspace and judge them against the expectation.
+"""RunTests: run the session's tests and judge them against the expectation.
 
-The handler is the only place that knows the whole step; the process, the framework and the
-build directory are ports, so unit tests drive it with fakes.
+Everything a run executes is untrusted (the generated tests, the repository's ``mix.exs``,
+config and helpers), so it runs in the sandbox on a private copy of the working tree
+(``run_copy``), never in the working tree itself. The handler is the only place that knows
+the whole step; the process, the sandbox, the framework and the build directory are ports, so
+unit tests drive it with fakes.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from cts_contracts.step_requested import StepRequestedData
@@ -21,18 +25,21 @@ from cts_runtime.workspace import step_workspace
 from cts_test_runner.assertions import AlignmentResult, align, design_assertions
 from cts_test_runner.build_cache import BuildCache
 from cts_test_runner.environment import scrubbed_environment
-from cts_test_runner.process import ProcessPort, ProcessResult, run_process
+from cts_test_runner.process import Job, ProcessPort, ProcessResult, run_process
 from cts_test_runner.report import error_message, render_report
+from cts_test_runner.run_copy import copy_working_tree
 from cts_test_runner.runners import select_runner
-from cts_test_runner.runners.base import RunRequest, RunResults, TestRunner
+from cts_test_runner.runners.base import Command, RunRequest, RunResults, TestRunner
+from cts_test_runner.sandbox import Launch, RunDirs, Sandbox, make_sandbox
 from cts_test_runner.settings import TestRunnerSettings
+from cts_test_runner.start_ledger import StartLedger
 from cts_test_runner.step_data import run_tests_data
 from cts_test_runner.verdict import Policy, judge
 from cts_test_runner.workspace_files import is_regular_file, read_text
 
 log = get_logger(__name__)
 
-RunnerChooser = Callable[[str, Path, str], TestRunner]
+RunnerChooser = Callable[[str, Path, str, Sequence[str] | None], TestRunner]
 
 
 class RunTests:
@@ -45,13 +52,27 @@ class RunTests:
         process: ProcessPort = run_process,
         environ: Mapping[str, str] | None = None,
         choose_runner: RunnerChooser = select_runner,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self._settings = settings
         self._process = process
         self._environ = environ if environ is not None else os.environ
         self._choose_runner = choose_runner
+        self._sandbox = sandbox if sandbox is not None else make_sandbox(settings)
         self._slots = asyncio.Semaphore(settings.test_concurrency)
         self._builds = BuildCache(settings.workspace_root, enabled=settings.test_build_cache)
+        self._starts = StartLedger(settings.workspace_root / ".test-runner" / "starts")
+        self._scratch = settings.sandbox_scratch or Path(tempfile.gettempdir()) / "cts-test-runner"
+
+    def check_sandbox(self) -> None:
+        """Raise ``SandboxUnavailable`` when the sandbox cannot start here (at startup)."""
+        self._sandbox.self_test()
+        removed = self._starts.sweep()
+        if removed:
+            log.info("forgot old unfinished starts", removed=removed)
+
+    def close(self) -> None:
+        self._sandbox.close()
 
     async def __call__(self, command: StepRequestedData) -> StepOutcome:
         started = time.monotonic()
@@ -62,11 +83,39 @@ class RunTests:
         if not await asyncio.to_thread(is_regular_file, workspace, component.test_file):
             message = f"the test file {component.test_file} does not exist; write it first"
             return StepOutcome.error("test file missing", message)
-        runner = self._choose_runner(self._settings.test_runner, workspace, component.test_file)
+        starts = await asyncio.to_thread(self._starts.begin, command.interaction_id)
+        if starts > self._settings.test_max_starts:
+            return self._gave_up(starts - 1)
+        try:
+            outcome = await self._judged_run(command, workspace, started)
+        except asyncio.CancelledError:
+            # A shutdown or the step's deadline, not the run's doing: it does not count.
+            await asyncio.shield(asyncio.to_thread(self._starts.end, command.interaction_id))
+            raise
+        await asyncio.to_thread(self._starts.end, command.interaction_id)
+        return outcome
+
+    def _gave_up(self, unfinished: int) -> StepOutcome:
+        message = (
+            f"RunTests was started {unfinished} times for this interaction and the test-runner "
+            "never finished it (it was killed each time, for example out of memory); it is not "
+            "run again. Look for a test that allocates without bound or floods its output."
+        )
+        log.warning("run abandoned after repeated unfinished starts", starts=unfinished)
+        return StepOutcome.error("the run kept killing the test-runner", message)
+
+    async def _judged_run(
+        self, command: StepRequestedData, workspace: Path, started: float
+    ) -> StepOutcome:
+        component = command.component
+        test_command = tuple(command.test_command) if command.test_command else None
+        runner = self._choose_runner(
+            self._settings.test_runner, workspace, component.test_file, test_command
+        )
         # The project lock comes first: a run waiting for it should not hold a slot.
         build = self._builds.checkout(command.account_id, command.project_id)
-        async with build as build_dir, self._slots:
-            results, runs = await self._run(command, runner, workspace, build_dir)
+        async with build as project_dir, self._slots:
+            results, runs = await self._run(command, runner, workspace, project_dir)
         alignment = await asyncio.to_thread(self._alignment, runner, workspace, command, results)
         return self._conclude(command, results, runs, alignment, time.monotonic() - started)
 
@@ -118,45 +167,75 @@ class RunTests:
         return StepOutcome.error(verdict.summary, error_message(verdict), data)
 
     async def _run(
-        self, command: StepRequestedData, runner: TestRunner, workspace: Path, build_dir: Path
+        self, command: StepRequestedData, runner: TestRunner, workspace: Path, project_dir: Path
     ) -> tuple[RunResults, list[ProcessResult]]:
-        scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="cts-run-"))
+        run_dir = await asyncio.to_thread(self._run_dir)
         try:
+            dirs = RunDirs(tree=run_dir / "tree", build=project_dir / "mix", reports=run_dir / "r")
+            files = await asyncio.to_thread(self._prepare, workspace, dirs)
+            inside = self._sandbox.view(dirs)
             request = RunRequest(
-                workspace=workspace,
+                workspace=dirs.tree,
                 test_file=command.component.test_file,
                 session_files=(command.component.test_file, command.component.fixture_file),
-                scratch=scratch,
-                build_dir=build_dir,
+                build_dir=str(inside.build),
+                reports=str(inside.reports),
+                reports_host=dirs.reports,
+                ledger_dir=project_dir,
+                tool=self._sandbox.tool,
                 test_command=tuple(command.test_command) if command.test_command else None,
             )
-            deadline = time.monotonic() + self._settings.test_timeout_s
-            runs: list[ProcessResult] = []
-            for step in runner.commands(request):
-                env = scrubbed_environment(
-                    self._environ, allow=self._settings.test_env_allow, extra=step.env
-                )
-                run = await self._process(
-                    step.argv,
-                    cwd=workspace,
-                    env=env,
-                    timeout_s=deadline - time.monotonic(),
-                    cap_bytes=self._settings.test_output_cap_bytes,
-                )
-                runs.append(run)
-                log.info(
-                    "command finished",
-                    label=step.label,
-                    exit_code=run.exit_code,
-                    timed_out=run.timed_out,
-                    duration_s=round(run.duration_s, 2),
-                )
-                if run.timed_out or (step.gate and not run.succeeded):
-                    break
+            log.info("run prepared", sandbox=self._sandbox.name, files=files)
+            runs = await self._commands(runner.commands(request), dirs)
             results = await asyncio.to_thread(runner.parse, request, runs)
             return results, runs
         finally:
-            await asyncio.to_thread(shutil.rmtree, scratch, True)
+            await asyncio.to_thread(shutil.rmtree, run_dir, True)
+
+    async def _commands(self, commands: list[Command], dirs: RunDirs) -> list[ProcessResult]:
+        deadline = time.monotonic() + self._settings.test_timeout_s
+        runs: list[ProcessResult] = []
+        for step in commands:
+            env = scrubbed_environment(
+                self._environ, allow=self._settings.test_env_allow, extra=step.env
+            )
+            job = Job(step.argv, partial(self._launch, step, env, dirs), step.channel is not None)
+            run = await self._process(
+                job,
+                timeout_s=deadline - time.monotonic(),
+                cap_bytes=self._settings.test_output_cap_bytes,
+            )
+            runs.append(run)
+            log.info(
+                "command finished",
+                label=step.label,
+                exit_code=run.exit_code,
+                timed_out=run.timed_out,
+                duration_s=round(run.duration_s, 2),
+            )
+            if run.timed_out or (step.gate and not run.succeeded):
+                break
+        return runs
+
+    def _launch(
+        self, step: Command, env: dict[str, str], dirs: RunDirs, channel: int | None
+    ) -> Launch:
+        if step.channel is not None and channel is not None:
+            env = {**env, step.channel: str(channel)}
+        return self._sandbox.launch(step.argv, env=env, dirs=dirs, tools=step.tools)
+
+    def _run_dir(self) -> Path:
+        """A fresh directory for one run, outside the shared volume."""
+        self._scratch.mkdir(mode=0o711, parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="run-", dir=self._scratch))
+
+    def _prepare(self, workspace: Path, dirs: RunDirs) -> int:
+        files = copy_working_tree(workspace, dirs.tree)
+        dirs.build.mkdir(parents=True, exist_ok=True)
+        dirs.reports.mkdir()
+        dirs.tree.parent.chmod(0o711)  # the sandbox user must reach its tree, not list others
+        self._sandbox.prepare(dirs)
+        return files
 
     def _alignment(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -45,7 +46,38 @@ class TestRunnerSettings(ServiceSettings):
         default=False, description="Tests the design does not list fail the run even above it"
     )
 
-    @field_validator("test_env_allow", mode="before")
+    test_max_starts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Starts of one RunTests that never finished (the runner died) before it is "
+        "answered with an error instead of being run again",
+    )
+    sandbox: Literal["bubblewrap", "none"] = Field(
+        default="bubblewrap",
+        description="Where untrusted commands run; 'none' is for development machines only",
+    )
+    sandbox_uid: int = Field(
+        default=65534, ge=1, description="User the sandbox runs as when the service is root"
+    )
+    sandbox_gid: int = Field(default=65534, ge=1, description="Its group")
+    sandbox_readonly_paths: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Extra host paths the sandbox sees read-only at the same place "
+        "(comma-separated; e.g. a Mix/Hex home baked into the image)",
+    )
+    sandbox_mount_proc: bool = Field(
+        default=True,
+        description="A /proc of the sandbox's own PID namespace (off where the cluster "
+        "forbids mounting one)",
+    )
+    sandbox_scratch: Path | None = Field(
+        default=None,
+        description="Where each run's private copy of the working tree is made (default: the "
+        "system temporary directory); never on the shared workspace volume",
+    )
+
+    @field_validator("test_env_allow", "sandbox_readonly_paths", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
         if isinstance(value, str):

@@ -186,6 +186,14 @@ def judge(
                 f"{len(counted)} warning(s) as errors",
             )
         )
+    if results.integrity:
+        findings.append(
+            Finding(
+                "The test run's own results cannot be trusted",
+                results.integrity,
+                "results contradict the run",
+            )
+        )
     if results.compiled and not timed_out:
         findings += _test_findings(results, policy)
     findings += _alignment_findings(alignment, policy)

@@ -6,6 +6,7 @@ timeout, the environment, judging the expectation, alignment and the report — 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -63,13 +64,21 @@ class RanTest:
 @dataclass(frozen=True)
 class RunRequest:
     workspace: Path
+    """The run's private copy of the working tree on the host (parse reads files here)."""
     test_file: str
     """Relative to the workspace, like every path below."""
     session_files: tuple[str, ...]
     """The files the agent wrote (test, fixture): their warnings are the agent's to fix."""
-    scratch: Path
-    """A private directory outside the workspace for reports."""
-    build_dir: Path
+    build_dir: str
+    """``MIX_BUILD_ROOT`` as the command sees it."""
+    reports: str
+    """A directory for report files, as the command sees it."""
+    reports_host: Path
+    """The same directory on the host, where ``parse`` reads them."""
+    ledger_dir: Path
+    """A directory of the runner's own beside the build (never visible to a command)."""
+    tool: Callable[[Path], str]
+    """Where a read-only file of the runner appears to the command."""
     test_command: tuple[str, ...] | None = None
 
 
@@ -81,6 +90,10 @@ class Command:
     label: str
     gate: bool = False
     """When a gate fails (non-zero exit), later commands are not run (e.g. a compile step)."""
+    tools: tuple[Path, ...] = ()
+    """Files of the runner the command reads (made visible read-only)."""
+    channel: str | None = None
+    """The variable that carries the report channel's descriptor number, if it wants one."""
 
 
 @dataclass
@@ -95,6 +108,8 @@ class RunResults:
     """When the report listed fewer tests than ran (a cap), the true count."""
     notes: list[str] = field(default_factory=list)
     """Problems outside any test (e.g. a failing ``setup_all``), worth showing the agent."""
+    integrity: list[str] = field(default_factory=list)
+    """Why the run's own account of itself cannot be believed (see ``exunit_report``)."""
 
 
 class TestRunner(Protocol):

@@ -1,11 +1,15 @@
-# An ExUnit formatter that writes one JSON report when the suite finishes, so the runner
-# reads structured results instead of scraping the CLI formatter's prose.
+# An ExUnit formatter that streams the suite's results as JSON lines, so the runner reads
+# structured results instead of scraping the CLI formatter's prose.
 #
-# Loaded from outside the user's repository:
+# Loaded from outside the user's repository, before any of its code:
 #   elixir -r exunit_formatter.exs -S mix test <file> \
 #     --formatter CtsTestRunner.JSONFormatter --formatter ExUnit.CLIFormatter
-# The report path comes from CTS_EXUNIT_REPORT, removed from the environment at once so the
-# tests under run never see it. OTP 25 has no :json module, hence the small encoder below.
+# The lines go to a pipe inherited as a file descriptor (CTS_EXUNIT_REPORT_FD, removed from
+# the environment as this file loads): there is no report file a test could find and
+# overwrite. One line per test, one when the suite finishes, and one from System.at_exit when
+# the VM leaves through ExUnit's normal exit (a test calling System.halt skips it), so the
+# runner can tell a finished suite from one cut short. OTP 25 has no :json module, hence the
+# small encoder below.
 
 defmodule CtsTestRunner.JSON do
   @moduledoc false
@@ -46,6 +50,64 @@ defmodule CtsTestRunner.JSON do
   defp escape(<<c::utf8, rest::binary>>, acc), do: escape(rest, [<<c::utf8>> | acc])
 end
 
+defmodule CtsTestRunner.Channel do
+  @moduledoc false
+  # The port lives in a process of its own: the process that loads this file ends before the
+  # VM's exit hooks run, and a port dies with its owner.
+
+  def open do
+    case System.get_env("CTS_EXUNIT_REPORT_FD") do
+      nil ->
+        :ok
+
+      fd ->
+        System.delete_env("CTS_EXUNIT_REPORT_FD")
+        fd = String.to_integer(fd)
+        parent = self()
+
+        writer =
+          spawn(fn ->
+            port = Port.open({:fd, 0, fd}, [:out, :binary])
+            send(parent, {:channel_ready, self()})
+            loop(port)
+          end)
+
+        receive do
+          {:channel_ready, ^writer} -> :ok
+        end
+
+        :persistent_term.put({__MODULE__, :writer}, writer)
+        System.at_exit(fn status -> emit(%{event: "exit", status: status}) end)
+    end
+  end
+
+  def emit(event) do
+    case :persistent_term.get({__MODULE__, :writer}, nil) do
+      nil ->
+        :ok
+
+      writer ->
+        ref = make_ref()
+        send(writer, {:emit, self(), ref, [CtsTestRunner.JSON.encode(event), ?\n]})
+
+        receive do
+          {^ref, :written} -> :ok
+        after
+          5_000 -> :ok
+        end
+    end
+  end
+
+  defp loop(port) do
+    receive do
+      {:emit, from, ref, line} ->
+        Port.command(port, line)
+        send(from, {ref, :written})
+        loop(port)
+    end
+  end
+end
+
 defmodule CtsTestRunner.JSONFormatter do
   @moduledoc false
   use GenServer
@@ -54,27 +116,39 @@ defmodule CtsTestRunner.JSONFormatter do
   @max_tests 2_000
 
   def init(_opts) do
-    path = :persistent_term.get({__MODULE__, :report}, nil)
-    {:ok, %{path: path, tests: [], count: 0, modules: []}}
+    {:ok, %{count: 0, states: %{}}}
   end
 
   def handle_cast({:test_finished, %ExUnit.Test{} = test}, state) do
-    state = %{state | count: state.count + 1}
-
-    if state.count <= @max_tests do
-      {:noreply, %{state | tests: [describe_test(test) | state.tests]}}
-    else
-      {:noreply, state}
-    end
+    entry = describe_test(test)
+    count = state.count + 1
+    if count <= @max_tests, do: CtsTestRunner.Channel.emit(Map.put(entry, :event, "test"))
+    states = Map.update(state.states, entry.state, 1, &(&1 + 1))
+    {:noreply, %{state | count: count, states: states}}
   end
 
   def handle_cast({:module_finished, %ExUnit.TestModule{state: {:failed, failures}} = mod}, state) do
-    entry = %{module: inspect(mod.name), message: failure_message(failures)}
-    {:noreply, %{state | modules: [entry | state.modules]}}
+    CtsTestRunner.Channel.emit(%{
+      event: "module_failed",
+      module: inspect(mod.name),
+      message: failure_message(failures)
+    })
+
+    {:noreply, state}
+  end
+
+  def handle_cast({:suite_started, _opts}, state) do
+    CtsTestRunner.Channel.emit(%{event: "suite_started"})
+    {:noreply, state}
   end
 
   def handle_cast({:suite_finished, _times}, state) do
-    write_report(state)
+    counts = for name <- ~w(passed failed skipped excluded invalid), into: %{}, do: {name, Map.get(state.states, name, 0)}
+
+    CtsTestRunner.Channel.emit(
+      Map.merge(counts, %{"event" => "suite_finished", "total" => state.count, "truncated" => state.count > @max_tests})
+    )
+
     {:noreply, state}
   end
 
@@ -132,37 +206,6 @@ defmodule CtsTestRunner.JSONFormatter do
 
   defp relative(nil), do: nil
   defp relative(file), do: Path.relative_to(file, File.cwd!())
-
-  defp write_report(%{path: nil}), do: :ok
-
-  defp write_report(state) do
-    tests = Enum.reverse(state.tests)
-    count = fn wanted -> Enum.count(tests, &(&1.state == wanted)) end
-
-    report = %{
-      version: 1,
-      total: state.count,
-      passed: count.("passed"),
-      failed: count.("failed"),
-      skipped: count.("skipped"),
-      excluded: count.("excluded"),
-      invalid: count.("invalid"),
-      truncated: state.count > @max_tests,
-      tests: tests,
-      module_failures: Enum.reverse(state.modules)
-    }
-
-    tmp = state.path <> ".tmp"
-    File.write!(tmp, CtsTestRunner.JSON.encode(report))
-    File.rename!(tmp, state.path)
-  end
 end
 
-case System.get_env("CTS_EXUNIT_REPORT") do
-  nil ->
-    :ok
-
-  path ->
-    :persistent_term.put({CtsTestRunner.JSONFormatter, :report}, path)
-    System.delete_env("CTS_EXUNIT_REPORT")
-end
+CtsTestRunner.Channel.open()

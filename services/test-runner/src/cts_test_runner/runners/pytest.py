@@ -25,17 +25,17 @@ class PytestRunner:
         # xunit1 is the JUnit family that records each test's file and line.
         junit = (
             "--junitxml",
-            str(request.scratch / REPORT_NAME),
+            f"{request.reports}/{REPORT_NAME}",
             "-o",
             "junit_family=xunit1",
             "-p",
             "no:cacheprovider",
         )
-        base = request.test_command or ("python", "-m", "pytest", request.test_file, "-q")
+        base = request.test_command or ("python3", "-m", "pytest", request.test_file, "-q")
         return [Command((*base, *junit), {"PYTHONDONTWRITEBYTECODE": "1"}, "pytest")]
 
     def parse(self, request: RunRequest, runs: list[ProcessResult]) -> RunResults:
-        root = _read_junit(request.scratch / REPORT_NAME)
+        root = _read_junit(request.reports_host / REPORT_NAME)
         if root is None:
             message = f"pytest exited with code {runs[-1].exit_code} and wrote no JUnit report"
             return RunResults(compiled=False, compile_errors=[Diagnostic(message=message)])

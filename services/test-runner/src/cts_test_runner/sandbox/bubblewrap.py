@@ -1,0 +1,260 @@
+"""The default sandbox: bubblewrap (``bwrap``), namespaces without a daemon or privileges.
+
+Each command gets its own PID, mount, network, IPC, UTS and user namespaces, no capabilities,
+no way to create further user namespaces, and a root holding only:
+
+- the system read-only (``/usr`` and the links to it, a few files of ``/etc``);
+- the run's copy of the working tree at ``/ws`` (without ``.git``), the project's build
+  directory at ``/build`` and a report directory at ``/reports``, read-write;
+- the runner's own files (the ExUnit formatter) read-only under ``/opt/cts``;
+- a fresh ``/proc`` of its own PID namespace, a minimal ``/dev``, and a ``tmpfs`` at ``/tmp``
+  (``HOME`` is ``/tmp/home``).
+
+No other session, no mirror or git directory, no file of the service, and no ``/proc`` of the
+service is in it; without ``network`` it has only its own loopback. ``--die-with-parent`` and
+the PID namespace mean that when the command's leader ends, or the runner kills the sandbox,
+every process in it ends too, double-forked or ``setsid`` ones included.
+
+Two ways to start it, by who the service is:
+
+- **as root** (the local stack, CI, a pod allowed ``SYS_ADMIN``): bubblewrap sets the sandbox
+  up with privileges (so it can bind any path), and the command then drops to the real user
+  ``CTS_SANDBOX_UID``/``GID`` (65534, "nobody", by default) with ``setpriv``: no capability,
+  an empty bounding set, ``no_new_privs``. Outside the sandbox it is that user too.
+- **as any other user** (a non-root pod): bubblewrap builds a user namespace of its own
+  (``--disable-userns`` forbids nesting another) in which the command is
+  ``CTS_SANDBOX_UID``; outside it is the service's user, without capabilities, seeing only
+  the namespaces' contents.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from cts_runtime.logs import get_logger
+from cts_test_runner.sandbox.port import Launch, RunDirs
+
+log = get_logger(__name__)
+
+INSIDE = RunDirs(tree=Path("/ws"), build=Path("/build"), reports=Path("/reports"))
+TOOLS_INSIDE = Path("/opt/cts")
+TMP = "/tmp"  # noqa: S108 - the sandbox's own tmpfs, not the host's /tmp
+HOME = f"{TMP}/home"
+SHARED_MODE = "1777"
+"""``/tmp`` and ``HOME``: bubblewrap creates them as root when it runs privileged."""
+PATH = "/usr/local/bin:/usr/bin:/bin"
+TOP_LEVEL = ("bin", "lib", "lib32", "lib64", "libx32", "sbin")
+"""Merged-/usr systems have these as links into ``/usr``; older ones as directories."""
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "localtime",
+    "nsswitch.conf",
+    "hosts",
+    "resolv.conf",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "mime.types",
+)
+"""The parts of ``/etc`` a toolchain reads; everything else of it stays out (no secrets)."""
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces here: the service must not start."""
+
+
+class Bubblewrap:
+    name = "bubblewrap"
+
+    def __init__(
+        self,
+        *,
+        uid: int,
+        gid: int,
+        readonly: Iterable[Path] = (),
+        mount_proc: bool = True,
+        executable: str = "bwrap",
+    ) -> None:
+        found = shutil.which(executable)
+        if found is None:
+            raise SandboxUnavailable(
+                f"{executable!r} is not installed: install bubblewrap (Debian: apt-get install "
+                "bubblewrap), or set CTS_SANDBOX=none on a development machine only"
+            )
+        self._bwrap = found
+        self._privileged = os.geteuid() == 0
+        self._setpriv = shutil.which("setpriv") if self._privileged else None
+        if self._privileged and self._setpriv is None:
+            raise SandboxUnavailable("setpriv (util-linux) is needed to drop to the sandbox user")
+        self._uid, self._gid = uid, gid
+        self._readonly = tuple(p for p in readonly if p.exists())
+        self._mount_proc = mount_proc
+        self._support = Path(tempfile.mkdtemp(prefix="cts-sandbox-"))
+        self._support.chmod(0o755)
+        self._etc = self._write_identity()
+
+    def close(self) -> None:
+        shutil.rmtree(self._support, ignore_errors=True)
+
+    def _write_identity(self) -> Path:
+        """A passwd and group naming only the sandbox user: the host's stay out."""
+        etc = self._support / "etc"
+        etc.mkdir(mode=0o755)
+        (etc / "passwd").write_text(
+            f"root:x:0:0:root:/:/usr/sbin/nologin\nsandbox:x:{self._uid}:{self._gid}:"
+            f"CTS sandbox:{HOME}:/bin/sh\n"
+        )
+        (etc / "group").write_text(f"root:x:0:\nsandbox:x:{self._gid}:\n")
+        return etc
+
+    def view(self, dirs: RunDirs) -> RunDirs:
+        return INSIDE
+
+    def tool(self, host_path: Path) -> str:
+        return str(TOOLS_INSIDE / host_path.name)
+
+    def prepare(self, dirs: RunDirs) -> None:
+        if not self._privileged:
+            return  # the command is the service's own user outside: its files are usable
+        for top in (dirs.tree, dirs.build, dirs.reports):
+            _own(top, self._uid, self._gid)
+
+    def launch(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        dirs: RunDirs,
+        network: bool = False,
+        tools: Sequence[Path] = (),
+    ) -> Launch:
+        inner_env = {**env, "HOME": HOME, "TMPDIR": TMP, "PATH": PATH}
+        args = [self._bwrap, *self._isolation(network), *self._system()]
+        args += ["--bind", str(dirs.tree), str(INSIDE.tree)]
+        args += ["--bind", str(dirs.build), str(INSIDE.build)]
+        args += ["--bind", str(dirs.reports), str(INSIDE.reports)]
+        for tool in tools:
+            args += ["--ro-bind", str(self._staged(tool)), self.tool(tool)]
+        for path in self._readonly:
+            args += ["--ro-bind", str(path), str(path)]
+        args += ["--chdir", str(INSIDE.tree), "--clearenv"]
+        for name, value in sorted(inner_env.items()):
+            args += ["--setenv", name, value]
+        outer = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8"}
+        return Launch((*args, "--", *self._drop(), *argv), outer, self._support)
+
+    def _isolation(self, network: bool) -> list[str]:
+        args = ["--die-with-parent", "--new-session", "--hostname", "cts-sandbox"]
+        args += ["--cap-drop", "ALL"]
+        if self._privileged:
+            # No user namespace (its mapping would hold only root), so setpriv can become the
+            # real sandbox user; it needs these three capabilities and then drops them too.
+            args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+            args += ["--cap-add", "CAP_SETPCAP"]
+        else:
+            args += ["--unshare-all", "--unshare-user", "--disable-userns"]
+            args += ["--uid", str(self._uid), "--gid", str(self._gid)]
+        if network:
+            return [*args, "--share-net"] if not self._privileged else args
+        return args if not self._privileged else [*args, "--unshare-net"]
+
+    def _drop(self) -> list[str]:
+        """The command's prefix that makes it the sandbox user, as root starts it."""
+        if not self._privileged:
+            return []
+        assert self._setpriv is not None
+        return [
+            "setpriv",
+            f"--reuid={self._uid}",
+            f"--regid={self._gid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--ambient-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+            "--",
+        ]
+
+    def _system(self) -> list[str]:
+        args = ["--perms", "0755", "--dir", "/etc", "--perms", "0755", "--dir", str(TOOLS_INSIDE)]
+        args += ["--ro-bind", "/usr", "/usr"]
+        for name in TOP_LEVEL:
+            host = Path("/") / name
+            if host.is_symlink():
+                args += ["--symlink", os.readlink(host), f"/{name}"]
+            elif host.is_dir():
+                args += ["--ro-bind", str(host), f"/{name}"]
+        for name in ETC_FILES:
+            if (Path("/etc") / name).exists():
+                args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        args += ["--ro-bind", str(self._etc / "passwd"), "/etc/passwd"]
+        args += ["--ro-bind", str(self._etc / "group"), "/etc/group"]
+        if self._mount_proc:
+            args += ["--proc", "/proc"]
+        args += ["--dev", "/dev", "--perms", SHARED_MODE, "--tmpfs", TMP]
+        return [*args, "--perms", SHARED_MODE, "--dir", HOME]
+
+    def _staged(self, tool: Path) -> Path:
+        """A copy of the runner's file in the support directory: the sandbox user may not be
+        able to traverse to where the package is installed, and must not see the rest."""
+        staged = self._support / "tools" / tool.name
+        if not staged.exists():
+            staged.parent.mkdir(mode=0o755, exist_ok=True)
+            shutil.copyfile(tool, staged)
+            staged.chmod(0o644)
+        return staged
+
+    def self_test(self, timeout_s: float = 30) -> None:
+        """Start one sandboxed ``true``: a host or cluster that cannot create the namespaces
+        (no user namespaces, a seccomp profile refusing them) fails here, at startup."""
+        probe = self._support / "probe"
+        dirs = RunDirs(probe / "tree", probe / "build", probe / "reports")
+        for directory in (dirs.tree, dirs.build, dirs.reports):
+            directory.mkdir(parents=True, exist_ok=True)
+        self.prepare(dirs)
+        launch = self.launch(("true",), env={}, dirs=dirs)
+        try:
+            subprocess.run(
+                launch.argv,
+                env=dict(launch.env),
+                cwd=launch.cwd,
+                capture_output=True,
+                timeout=timeout_s,
+                check=True,
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            detail = getattr(exc, "stderr", b"") or b""
+            raise SandboxUnavailable(
+                "bubblewrap cannot create its sandbox here: "
+                f"{detail.decode(errors='replace').strip() or exc} (see the README's Security "
+                "model for what the sandbox needs)"
+            ) from None
+        finally:
+            shutil.rmtree(probe, ignore_errors=True)
+        log.info(
+            "sandbox ready",
+            backend=self.name,
+            uid=self._uid,
+            privileged=self._privileged,
+            proc=self._mount_proc,
+        )
+
+
+def _own(top: Path, uid: int, gid: int) -> None:
+    """Give ``top`` and everything under it to the sandbox user (links themselves, not their
+    targets); entries already owned are left alone, so a warm build directory costs a walk."""
+    for current, dirs, files in os.walk(top):
+        for name in (".", *dirs, *files):
+            path = os.path.join(current, name)
+            info = os.lstat(path)
+            if (info.st_uid, info.st_gid) != (uid, gid):
+                os.lchown(path, uid, gid)
