@@ -18,6 +18,9 @@ from cts_contracts.test_command import TestCommand
 
 STEP_REQUESTED_TYPE: Final = "dev.cts.step.requested.v1"
 
+MAX_FILES = 500
+"""Files one session's agent steps may have written (50 per step, up to 11 steps)."""
+
 MAX_PREVIOUS_ERRORS = 60_000
 """Error text handed to Fix: enough for the model to act on, small enough for Kafka."""
 
@@ -42,6 +45,12 @@ class StepRequestedData(Scoped):
         description="RunTests' report for FixCompilationErrors",
     )
     deadline: datetime = Field(description="After this the orchestrator treats the step as overdue")
+    files: list[RelativePath] | None = Field(
+        default=None,
+        max_length=MAX_FILES,
+        description="Finalize: every file the agent wrote in this session; exactly these (and "
+        "the test and fixture files) are committed",
+    )
 
 
 class StepRequested(CloudEvent):

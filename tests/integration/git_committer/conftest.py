@@ -140,6 +140,11 @@ async def steps(settings: GitCommitterSettings) -> AsyncIterator[GitSteps]:
         yield opened
 
 
+SUPPORT_FILE = "test/support/factory_helpers.ex"
+WRITTEN = (TEST_FILE, FIXTURE_FILE, SUPPORT_FILE)
+"""What ``write_session_files`` writes: the agent's files of the session."""
+
+
 @dataclass
 class Session:
     """Commands of one session: Initialize, then Finalize, sharing every id."""
@@ -155,10 +160,15 @@ class Session:
             repository={"url": self.url, "base_ref": self.base_ref, "push": self.push},
         )
 
-    def finalize(self) -> StepRequestedData:
-        """A Finalize command; each call is a new interaction of the same session."""
+    def finalize(self, files: tuple[str, ...] = WRITTEN) -> StepRequestedData:
+        """A Finalize command naming the files the agent wrote, as the orchestrator sends it;
+        each call is a new interaction of the same session."""
         return self.initialize.model_copy(
-            update={"step": Step.FINALIZE, "interaction_id": str(uuid.uuid4())}
+            update={
+                "step": Step.FINALIZE,
+                "interaction_id": str(uuid.uuid4()),
+                "files": list(files),
+            }
         )
 
     def workspace(self, root: Path) -> Path:

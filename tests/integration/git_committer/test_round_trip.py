@@ -143,3 +143,45 @@ async def test_a_repeated_session_that_writes_the_same_files_adds_no_commit(
     assert done.commit_sha == committed.commit_sha
     assert done.files == [TEST_FILE, FIXTURE_FILE]
     assert remote.git("rev-list", "--count", f"main..{BRANCH}") == "1"
+
+
+async def test_only_the_files_the_agent_wrote_are_committed_by_path(
+    steps: GitSteps, remote: Remote, workspace_root: Path
+) -> None:
+    session = Session(remote.url)
+    _ok(await steps(session.initialize))
+    session.write_session_files(workspace_root)
+    planted = session.workspace(workspace_root) / "test" / "support" / "planted.ex"
+    planted.write_text("defmodule Planted do\nend\n")  # under test/support/, not the agent's
+
+    done = _ok(await steps(session.finalize(files=(TEST_FILE, FIXTURE_FILE))))
+
+    assert done.files == sorted([FIXTURE_FILE, TEST_FILE])
+    assert done.ignored == sorted(["test/support/factory_helpers.ex", "test/support/planted.ex"])
+    tree = remote.git("ls-tree", "-r", "--name-only", done.commit_sha).splitlines()
+    assert "test/support/planted.ex" not in tree
+
+
+async def test_a_git_directory_whose_config_was_extended_is_refused(
+    steps: GitSteps, remote: Remote, workspace_root: Path, tmp_path: Path
+) -> None:
+    session = Session(remote.url)
+    _ok(await steps(session.initialize))
+    session.write_session_files(workspace_root)
+    gitdir = Path(
+        (session.workspace(workspace_root) / ".git").read_text().removeprefix("gitdir: ").strip()
+    )
+    marker = tmp_path / "filter-ran"
+    with (gitdir / "config").open("a") as config:
+        config.write(f'[filter "x"]\n\tclean = "sh -c \'touch {marker}; cat\'"\n')
+    (gitdir / "info").mkdir(exist_ok=True)
+    (gitdir / "info" / "attributes").write_text("* filter=x\n")
+
+    outcome = await steps(session.finalize())
+
+    assert outcome.status is ResultStatus.ERROR
+    assert outcome.summary == "repository configuration altered"
+    assert "filter.x.clean" in (outcome.error_message or "")
+    assert "info/attributes" in (outcome.error_message or "")
+    assert not marker.exists()
+    assert remote.tip(BRANCH) is None

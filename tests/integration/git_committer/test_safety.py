@@ -45,20 +45,26 @@ async def test_hooks_of_the_target_repository_never_run(
     assert (await steps(session.initialize)).status is ResultStatus.OK
     assert sorted(p.name for p in markers.iterdir()) == [], "a hook ran during Initialize"
 
-    # Untrusted code between the steps plants hooks and config in the session's git dir.
+    # Untrusted code between the steps plants hooks in the session's git dir and the work tree.
     workspace = session.workspace(workspace_root)
     gitdir = Path((workspace / ".git").read_text().split(":", 1)[1].strip())
     _plant_hooks(gitdir / "hooks", markers)
     _plant_hooks(workspace / ".githooks", markers)
-    git("config", "core.hooksPath", str(workspace / ".githooks"), cwd=workspace,
-        GIT_DIR=str(gitdir))  # fmt: skip
-    git("config", "core.fsmonitor", str(workspace / ".githooks" / "fsmonitor"), cwd=workspace,
-        GIT_DIR=str(gitdir))  # fmt: skip
     session.write_session_files(workspace_root)
     done = await steps(session.finalize())
 
     assert done.status is ResultStatus.OK, done.error_message
     assert remote.tip(BRANCH) == done.data.commit_sha  # type: ignore[union-attr]
+    assert sorted(p.name for p in markers.iterdir()) == [], "a hook ran during Finalize"
+
+    # With config pointing git at them too, Finalize refuses the git directory outright.
+    git("config", "core.hooksPath", str(workspace / ".githooks"), cwd=workspace,
+        GIT_DIR=str(gitdir))  # fmt: skip
+    git("config", "core.fsmonitor", str(workspace / ".githooks" / "fsmonitor"), cwd=workspace,
+        GIT_DIR=str(gitdir))  # fmt: skip
+    again = await steps(session.finalize())
+    assert (again.status, again.summary) == (ResultStatus.ERROR, "repository configuration altered")
+    assert "core.fsmonitor, core.hookspath" in (again.error_message or "")
     assert sorted(p.name for p in markers.iterdir()) == [], "a hook ran during Finalize"
     # Control: the same hooks are live; plain git runs them, here and in the remote.
     git("commit", "-q", "--allow-empty", "-m", "control", cwd=workspace, GIT_DIR=str(gitdir))

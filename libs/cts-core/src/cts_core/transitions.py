@@ -136,6 +136,7 @@ def _command(session: Session, interaction: Interaction) -> StepRequested:
         previous = (session.last_test_report or "RunTests failed without a report")[
             :MAX_PREVIOUS_ERRORS
         ]
+    files = _files_written(session) if interaction.step is Step.FINALIZE else None
     data = StepRequestedData(
         account_id=session.account_id,
         project_id=session.project_id,
@@ -153,6 +154,7 @@ def _command(session: Session, interaction: Interaction) -> StepRequested:
         test_command=request.options.test_command,
         previous_errors=previous,
         deadline=interaction.deadline,
+        files=files,
     )
     return StepRequested(
         id=interaction.id,
@@ -161,6 +163,16 @@ def _command(session: Session, interaction: Interaction) -> StepRequested:
         time=interaction.requested_at,
         data=data,
     )
+
+
+def _files_written(session: Session) -> list[str]:
+    """Every file the agent reported writing in this session: Finalize commits exactly these."""
+    written: set[str] = set()
+    for interaction in session.interactions:
+        data = interaction.result.data if interaction.result and interaction.result.data else {}
+        if interaction.step in (Step.GENERATE_TESTS_AND_FIXTURES, Step.FIX_COMPILATION_ERRORS):
+            written.update(str(path) for path in data.get("files_written") or [])
+    return sorted(written)
 
 
 def _finish(

@@ -1,9 +1,10 @@
 """Which changed paths the session commit may contain, and which it leaves out.
 
-Only the session's test file, its fixture file and new or changed files under
-``test/support/`` (where the agent may write) go in. Everything else that changed in the
-working tree (build output, files a test run touched, a deleted file) is reported as
-ignored and never committed.
+Only the session's test file, its fixture file and the other files the agent wrote (named
+in the Finalize command, each under ``test/support/``, where the agent may write) go in, by
+path. Everything else that changed in the working tree (a file nobody asked for under
+``test/support/``, a deleted file, anything elsewhere) is reported as ignored and never
+committed.
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ def select(
     *,
     test_file: str,
     fixture_file: str,
+    written: Iterable[str] = (),
     is_regular_file: Callable[[str], bool],
 ) -> Selection:
-    """``changed`` are paths as git prints them with ``-z``; the two session files are
-    always considered, even when a ``.gitignore`` hides them from ``git status``."""
+    """``changed`` are paths as git prints them with ``-z``; the session files (the test
+    file, the fixture file and ``written``) are always considered, even when a
+    ``.gitignore`` hides them from ``git status``."""
+    wanted = {test_file, fixture_file} | {p for p in written if p.startswith(SUPPORT_DIR)}
     commit: set[str] = set()
     ignored: set[str] = set()
     unlistable = 0
@@ -45,9 +49,8 @@ def select(
             candidates.append(_RELATIVE_PATH.validate_python(raw.decode("utf-8")))
         except (UnicodeDecodeError, ValidationError):
             unlistable += 1
-    for path in {*candidates, test_file, fixture_file}:
-        allowed = path in (test_file, fixture_file) or path.startswith(SUPPORT_DIR)
-        if allowed and is_regular_file(path):
+    for path in {*candidates, *wanted}:
+        if path in wanted and is_regular_file(path):
             commit.add(path)
         elif path in candidates:
             ignored.add(path)

@@ -20,6 +20,7 @@ from cts_git_committer.commit_message import commit_message
 from cts_git_committer.context import StepContext
 from cts_git_committer.failures import StepFailure
 from cts_git_committer.push import push
+from cts_git_committer.repository_config import check_repository_config
 from cts_git_committer.state import SessionState, load_state
 from cts_git_committer.working_copy import WorkingCopy
 from cts_runtime import beneath
@@ -50,6 +51,7 @@ async def finalize(command: StepRequestedData, ctx: StepContext) -> StepOutcome:
                 "the working copy was initialized for a different session, repository or branch",
             )
         repo = WorkingCopy(ctx.git(url), ctx.env, paths)
+        await check_repository_config(repo.git, ctx.env.local(), paths.gitdir)
         if await repo.head_ref() != f"refs/heads/{branch}":
             raise StepFailure(
                 "working copy is not on the session branch", f"HEAD no longer points at {branch}"
@@ -59,6 +61,7 @@ async def finalize(command: StepRequestedData, ctx: StepContext) -> StepOutcome:
             await repo.changed_paths(),
             test_file=command.component.test_file,
             fixture_file=command.component.fixture_file,
+            written=command.files or (),
             is_regular_file=partial(beneath.is_regular_file, paths.workspace),
         )
         commit, created = await _commit(repo, command, state, selection)

@@ -16,6 +16,7 @@ from cts_git_committer.git_process import Git
 from cts_git_committer.layout import Layout
 from cts_git_committer.locks import Locks
 from cts_git_committer.remote_url import RemoteUrl
+from cts_git_committer.repository_config import check_repository_config
 
 REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _HEX = re.compile(r"^[0-9a-f]{7,64}$")
@@ -43,6 +44,7 @@ class Mirrors:
                     ["init", "-q", "--bare", "--template=", str(path)],
                     env=self._env.local(),
                 )
+            await check_repository_config(git, self._env.local(), path)
             # The URL is given on the command line each time, never stored in the mirror.
             fetch = [
                 "--git-dir=" + str(path),
