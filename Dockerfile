@@ -70,11 +70,14 @@ ENTRYPOINT ["tini", "--", "cts-entrypoint"]
 CMD ["orchestrator"]
 
 # ---- test-runner: the runtime plus Elixir and Erlang (Debian's packages; no Hex needed) -------
+# bubblewrap is the sandbox every untrusted command runs in; setpriv (util-linux) is already
+# there. The sandbox sees /usr, not /app: a pytest run uses this image's own python and pytest.
 FROM runtime AS test-runner
 USER root
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends elixir \
-    && rm -rf /var/lib/apt/lists/*
+    && apt-get install -y --no-install-recommends elixir bubblewrap \
+    && rm -rf /var/lib/apt/lists/* \
+    && python -m pip install --no-cache-dir "pytest>=8,<9"
 # mix writes its home and build caches: keep them off the read-only root filesystem.
 ENV MIX_HOME=/tmp/mix \
     HEX_OFFLINE=1 \

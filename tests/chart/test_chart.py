@@ -103,6 +103,53 @@ def test_every_container_is_probed_bounded_and_unprivileged(render: Render, vari
             assert container["args"] == [container["name"]]
 
 
+def test_only_the_test_runner_loosens_seccomp_and_apparmor_for_its_sandbox(
+    render: Render,
+) -> None:
+    for name, deployment in of_kind(render(), "Deployment").items():
+        spec = deployment["spec"]["template"]["spec"]
+        [container] = spec["containers"]
+        security = container["securityContext"]
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert security["capabilities"] == {"drop": ["ALL"]}, name
+        assert security["allowPrivilegeEscalation"] is False, name
+        if name != "rel-cts-test-runner":
+            assert "seccompProfile" not in security, name
+            assert not any(key.startswith("CTS_SANDBOX") for key in env_of(container)), name
+            continue
+        # bubblewrap needs clone/unshare/mount, which the runtimes' default profiles refuse.
+        assert security["seccompProfile"] == {"type": "Unconfined"}
+        assert security["appArmorProfile"] == {"type": "Unconfined"}
+        assert security["procMount"] == "Default"
+        assert "hostUsers" not in spec
+        env = {k: v["value"] for k, v in env_of(container).items() if k.startswith("CTS_SANDBOX")}
+        assert env == {
+            "CTS_SANDBOX": "bubblewrap",
+            "CTS_SANDBOX_MOUNT_PROC": "false",
+            "CTS_SANDBOX_UID": "65534",
+            "CTS_SANDBOX_GID": "65534",
+        }
+
+
+def test_a_tight_seccomp_profile_and_user_namespaced_pods_can_be_chosen(render: Render) -> None:
+    manifests = render(
+        "sandbox.seccompProfile.type=Localhost",
+        "sandbox.seccompProfile.localhostProfile=profiles/cts-sandbox.json",
+        "sandbox.hostUsers=false",
+        "sandbox.procMount=Unmasked",
+        "sandbox.mountProc=true",
+    )
+    spec = of_kind(manifests, "Deployment")["rel-cts-test-runner"]["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    assert container["securityContext"]["seccompProfile"] == {
+        "type": "Localhost",
+        "localhostProfile": "profiles/cts-sandbox.json",
+    }
+    assert container["securityContext"]["procMount"] == "Unmasked"
+    assert spec["hostUsers"] is False
+    assert env_of(container)["CTS_SANDBOX_MOUNT_PROC"]["value"] == "true"
+
+
 def test_secrets_are_referenced_never_inlined_and_the_test_runner_gets_none(
     render: Render,
 ) -> None:
@@ -273,6 +320,8 @@ def test_tracing_and_settings_reach_the_services_through_the_configmap(render: R
         ("config.PATH=/evil", "'PATH' does not match pattern"),
         ("tracing.otlpEndpoint=otel:4318", "/tracing/otlpEndpoint"),
         ("replicaCount=3", "replicaCount"),
+        ("sandbox.backend=none", "/sandbox/backend"),
+        ("sandbox.procMount=Masked", "/sandbox/procMount"),
     ],
 )
 def test_the_schema_rejects_bad_values(helm: str, setting: str, complaint: str) -> None:

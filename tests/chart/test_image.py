@@ -100,7 +100,7 @@ def test_the_runtime_is_slim_non_root_and_the_test_runner_adds_elixir() -> None:
     assert 'ENTRYPOINT ["tini", "--", "cts-entrypoint"]' in runtime
     test_runner = stage("test-runner")
     assert re.search(r"^FROM runtime AS test-runner$", DOCKERFILE, re.M)
-    assert "apt-get install -y --no-install-recommends elixir" in test_runner
+    assert "apt-get install -y --no-install-recommends elixir bubblewrap" in test_runner
     assert test_runner.rstrip().splitlines()[-2] == "USER 10001:10001"
     assert not re.search(r"(?i)(api_key|password|secret)\s*=", DOCKERFILE)
 
