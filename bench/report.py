@@ -44,6 +44,9 @@ def targets(results: dict[str, Any]) -> list[Row]:
     if b3 := results.get("b3"):
         value = b3["latency_ratio_p50"]
         out.append(["B3 p50 at fix 10 / fix 1 <= 1.2 (flat)", value, value <= 1.2])
+    if b5 := results.get("b5"):
+        value = b5["ratio"]["bubblewrap_vs_bare"]
+        out.append(["B5 warm RunTests sandboxed / bare <= 1.3", value, value <= 1.3])
     return out
 
 
@@ -146,6 +149,8 @@ def markdown(results: dict[str, Any]) -> str:
             "session document (the embedded audit trail); nothing else grows.",
             "",
         ]
+    if b5 := results.get("b5"):
+        lines += _b5(b5)
     if rows := targets(results):
         lines += ["## Targets", ""]
         lines += _table(
@@ -153,6 +158,34 @@ def markdown(results: dict[str, Any]) -> str:
         )
         lines.append("")
     return "\n".join(lines)
+
+
+def _b5(b5: dict[str, Any]) -> list[str]:
+    ways = ("bare", "none", "bubblewrap")
+    lines = [
+        "## B5 warm RunTests on the demo's sample app",
+        "",
+        f"{b5['repetitions']} warm runs each, interleaved; bare = mix compile + mix test in the "
+        "working tree (the runner before the sandbox), none = the step unconfined, "
+        "bubblewrap = the step as deployed.",
+        "",
+    ]
+    lines += _table(
+        ["", *ways],
+        [
+            ["cold (s)", *(b5["cold_s"][w] for w in ways)],
+            ["median (s)", *(b5["median_s"][w] for w in ways)],
+            ["min / max (s)", *(f"{b5['min_s'][w]} / {b5['max_s'][w]}" for w in ways)],
+        ],
+    )
+    ratio = b5["ratio"]
+    lines += [
+        "",
+        f"bubblewrap / bare **{ratio['bubblewrap_vs_bare']}**, bubblewrap / none "
+        f"{ratio['bubblewrap_vs_none']}, none / bare {ratio['none_vs_bare']}.",
+        "",
+    ]
+    return lines
 
 
 def write(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:

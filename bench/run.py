@@ -1,5 +1,5 @@
-"""``python -m bench.run``: run B1, B2 and B3 against the real local stack, print the table, write
-``bench-results/<run id>.{json,md}`` (and ``latest.*``).
+"""``python -m bench.run``: run B1, B2, B3 and B5 against the real local stack, print the
+table, write ``bench-results/<run id>.{json,md}`` (and ``latest.*``).
 
 Every run has its own topics, databases and consumer groups and removes them at the end; every
 process it starts is stopped by pid.
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import b1_latency, b2_throughput, b3_growth, report
+from bench import b1_latency, b2_throughput, b3_growth, b5_run_tests, report
 from bench.machine import Snapshot, busy_percent, describe
 from bench.processes import REPO_ROOT
 from bench.systems import RunContext
@@ -29,12 +29,13 @@ def _ints(text: str) -> tuple[int, ...]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--only", default="b1,b2,b3", help="comma-separated: b1,b2,b3")
+    parser.add_argument("--only", default="b1,b2,b3,b5", help="comma-separated: b1,b2,b3,b5")
     parser.add_argument("--transitions", type=int, default=2000, help="B1 transitions per system")
     parser.add_argument("--sizes", type=_ints, default=(1, 10, 100, 1000), help="B2 N values")
     parser.add_argument("--replicas", type=_ints, default=(1, 2), help="B2 replica counts")
     parser.add_argument("--cap", type=float, default=30, help="B2: longest wait for one burst (s)")
     parser.add_argument("--b3-sessions", type=int, default=20, help="B3 sessions per group")
+    parser.add_argument("--b5-repetitions", type=int, default=7, help="B5 warm runs per way")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results")
     parser.add_argument(
         "--profile",
@@ -129,6 +130,8 @@ async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dic
                 )
             elif phase == "b3":
                 results["b3"] = await b3_growth.run(ctx, sessions=args.b3_sessions)
+            elif phase == "b5":
+                results["b5"] = await b5_run_tests.run(repetitions=args.b5_repetitions)
             else:
                 raise SystemExit(f"unknown phase {phase!r}")
             results["phase_seconds"][phase] = round(time.monotonic() - phase_started, 1)

@@ -62,3 +62,27 @@ def test_percentiles_are_nearest_rank_samples() -> None:
     assert summary == {"count": 3, "p50_ms": 2.0, "p95_ms": 10.0, "p99_ms": 10.0,
                        "max_ms": 10.0, "mean_ms": 4.33}  # fmt: skip
     assert ratio(3.0, 2.0) == 1.5
+
+
+def test_b5_reports_the_sandboxed_step_against_the_bare_run() -> None:
+    from bench import report  # noqa: PLC0415
+
+    ways = {"bare": 0.8, "none": 0.9, "bubblewrap": 1.2}
+    results = {
+        "run_id": "r",
+        "started_at": "t",
+        "duration_s": 1,
+        "machine": {"commit": "c", "cpus": 2, "cpu_model": "x", "python": "3.11"},
+        "load": {"loadavg_start": 0, "loadavg_end": 0, "busy_percent": 0},
+        "b5": {
+            "repetitions": 3,
+            "cold_s": ways,
+            "median_s": ways,
+            "min_s": ways,
+            "max_s": ways,
+            "ratio": {"bubblewrap_vs_bare": 1.5, "bubblewrap_vs_none": 1.33, "none_vs_bare": 1.12},
+        },
+    }
+    text = report.markdown(results)
+    assert "bubblewrap / bare **1.5**" in text
+    assert ["B5 warm RunTests sandboxed / bare <= 1.3", 1.5, False] in report.targets(results)
