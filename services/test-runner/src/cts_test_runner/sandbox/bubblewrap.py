@@ -82,7 +82,9 @@ class Bubblewrap:
         readonly: Iterable[Path] = (),
         mount_proc: bool = True,
         executable: str = "bwrap",
+        privileged: bool | None = None,
     ) -> None:
+        """``privileged``: whether to start it as root does (default: whether we are root)."""
         found = shutil.which(executable)
         if found is None:
             raise SandboxUnavailable(
@@ -90,7 +92,7 @@ class Bubblewrap:
                 "bubblewrap), or set CTS_SANDBOX=none on a development machine only"
             )
         self._bwrap = found
-        self._privileged = os.geteuid() == 0
+        self._privileged = os.geteuid() == 0 if privileged is None else privileged
         self._setpriv = shutil.which("setpriv") if self._privileged else None
         if self._privileged and self._setpriv is None:
             raise SandboxUnavailable("setpriv (util-linux) is needed to drop to the sandbox user")
