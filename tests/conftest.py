@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +14,7 @@ from pymongo import AsyncMongoClient
 
 from cts_runtime.topics_admin import ensure_topics
 from cts_store import connect
+from cts_testing.kafka import delete_topics
 from cts_testing.stack import Endpoints, local_stack
 
 TIERS = ("unit", "integration", "e2e", "reliability", "security")
@@ -61,8 +63,10 @@ async def mongo_db(
 
 
 @pytest.fixture
-async def topic_prefix(stack: Endpoints, namespace: str) -> str:
-    """A private copy of every CTS topic for this test."""
+async def topic_prefix(stack: Endpoints, namespace: str) -> AsyncIterator[str]:
+    """A private copy of every CTS topic for this test, deleted at its end."""
     prefix = f"{namespace}."
     await ensure_topics(stack.kafka_bootstrap_servers, prefix=prefix, partitions=6)
-    return prefix
+    yield prefix
+    with contextlib.suppress(Exception):
+        await delete_topics(stack.kafka_bootstrap_servers, prefix)

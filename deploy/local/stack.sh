@@ -83,7 +83,7 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 message.max.bytes=8388608
 EOF
-  local java_opts=(-Xms256m -Xmx512m -XX:+UseG1GC
+  local java_opts=(-Xms256m -Xmx1g -XX:+UseG1GC
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info
     -Dorg.slf4j.simpleLogger.showDateTime=true
     -Dorg.slf4j.simpleLogger.log.kafka=warn

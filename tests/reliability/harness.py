@@ -41,7 +41,7 @@ from cts_store import SessionStore
 from cts_store.sessions import to_document
 from cts_test_runner.process_tree import kill_run
 from cts_testing.factories import session_requested
-from cts_testing.kafka import Collector
+from cts_testing.kafka import Collector, delete_topics
 from cts_testing.network import free_port, wait_for_port
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints, repo_root
@@ -378,6 +378,8 @@ async def fleet(
         yield running
     finally:
         running.stop()
+        with contextlib.suppress(Exception):
+            await delete_topics(endpoints.kafka_bootstrap_servers, prefix)
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(endpoints.mongodb_uri)
         with contextlib.suppress(Exception):
             await client.drop_database(base_env["CTS_MONGODB_DATABASE"])

@@ -137,18 +137,29 @@ async def test_agent_runner_killed_during_the_model_call(stack: Endpoints, tmp_p
 async def test_test_runner_killed_during_mix_test(stack: Endpoints, tmp_path: Path) -> None:
     started = time.monotonic()
     sid = session_id("tests-crash")
-    marker = tmp_path / "in-mix-test"
+    # The test runs in the sandbox on a copy of the tree under the runner's scratch directory:
+    # a relative marker lands in that copy, where this test (outside) can see it.
+    scratch = tmp_path / "scratch"
     script = conversations_for(sid, slow_tests=True)
     async with fleet(stack, tmp_path, script, roles=("orchestrator", "git", "agent")) as services:
         runner = services.start(
-            "tests", **{MARKER_ENV: str(marker), "CTS_TEST_ENV_ALLOW": MARKER_ENV}
+            "tests",
+            **{
+                MARKER_ENV: "in-mix-test",
+                "CTS_TEST_ENV_ALLOW": MARKER_ENV,
+                "CTS_SANDBOX_SCRATCH": str(scratch),
+            },
         )
         async with (
             observer(stack, services.prefix) as events,
             database(stack, services.database) as db,
         ):
             _, bare = await _request(services, "tests-crash")
-            await wait_until(marker.exists, within=90, what="mix test to start the tests")
+            await wait_until(
+                lambda: any(scratch.glob("run-*/tree/in-mix-test")),
+                within=90,
+                what="mix test to start the tests",
+            )
             children = descendants(runner.pid, live_processes())
             assert children, "mix runs under the test-runner"
             services.crash(runner)
