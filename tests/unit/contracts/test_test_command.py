@@ -26,7 +26,7 @@ def test_known_runners_with_known_options_are_accepted(argv: list[str]) -> None:
     ("argv", "reason"),
     [
         (["sh", "-c", "cat /proc/$PPID/environ"], "only `mix test …` or `python -m pytest …`"),
-        (["mix", "run", "-e", "System.cmd(\"sh\", [])"], "only `mix test …`"),
+        (["mix", "run", "-e", 'System.cmd("sh", [])'], "only `mix test …`"),
         (["mix", "test", "--formatter", "Evil"], "option '--formatter' is not accepted"),
         (["mix", "test", "--only"], "--only needs a value"),
         (["mix", "test", "--only", "$(id)"], "not an accepted value for --only"),

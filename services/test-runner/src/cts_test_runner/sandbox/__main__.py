@@ -18,7 +18,7 @@ echo "user:    $(id)"
 echo "host:    $(hostname)"
 echo "root:    $(ls / | tr '\n' ' ')"
 echo "procs:   $(ls /proc 2>/dev/null | grep -c '^[0-9]' || echo 'no /proc') visible"
-echo "network: $(cat /proc/net/dev 2>/dev/null | tail -n +3 | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')"
+echo "network: $(tail -n +3 /proc/net/dev 2>/dev/null | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')"
 echo "env:     $(env | cut -d= -f1 | sort | tr '\n' ' ')"
 """
 
