@@ -75,9 +75,9 @@ SCRIPT_VARIABLES = [
         INTERNAL,
     ),
     ScriptVariable(
-        "CTS_EXUNIT_REPORT",
+        "CTS_EXUNIT_REPORT_FD",
         "–",
-        "Where the ExUnit formatter writes its JSON report",
+        "The descriptor of the pipe the ExUnit formatter writes its report to",
         "services/test-runner/src/cts_test_runner/runners/exunit.py",
         INTERNAL,
     ),
