@@ -79,14 +79,31 @@ async def test_sigkill_between_record_and_publish_then_restart_completes(
     assert [i["step"] for i in doc["interactions"]] == EXPECTED_RED
 
 
+async def _consuming(process: ServiceProcess, name: str, within: float = 60) -> None:
+    """Until ``process`` has been assigned partitions of topic ``name`` (its log says so)."""
+    wanted = f"topic='{name}'"
+    deadline = asyncio.get_running_loop().time() + within
+    while not any(
+        "assigned to partitions" in line and wanted in line
+        for line in process.log_tail(2000).splitlines()
+    ):
+        assert process.alive(), process.log_tail()
+        assert asyncio.get_running_loop().time() < deadline, process.log_tail()
+        await asyncio.sleep(0.2)
+
+
 async def test_two_replicas_drive_fifty_sessions_each_exactly_once(
     stack: Endpoints, namespace: str, topic_prefix: str, mongo_db: Any,
     orchestrator_env: dict[str, str], processes: list[ServiceProcess], tmp_path: Path,
 ) -> None:  # fmt: skip
+    requested = topic(SESSION_REQUESTED, topic_prefix)
     for n in range(2):
         processes.append(
             ServiceProcess("cts_orchestrator", orchestrator_env, tmp_path / f"orch{n}.log").start()
         )
+        # One after the other, each holding partitions before the sessions are published: a
+        # replica still joining would find its share of the work already done by the other.
+        await _consuming(processes[-1], requested)
     requests = [session_requested(request_id=f"bulk-{i}") for i in range(50)]
     async with (
         Collector(stack.kafka_bootstrap_servers, topic(SESSION_FINISHED, topic_prefix)) as events,
