@@ -143,7 +143,11 @@ async def test_requests_the_real_api_would_refuse_are_refused(
         ({"max_tokens": 5, "messages": [USER]}, "model: a model name is required"),
         ({"model": "m", "messages": [USER]}, "max_tokens: a positive integer"),
         ({"model": "m", "max_tokens": 5, "messages": []}, "at least one message"),
-        ({"model": "m", "max_tokens": 5, "messages": [USER], "stream": True}, "does not stream"),
+        ({"model": "m", "max_tokens": 5, "messages": [USER], "stream": "yes"}, "stream: a boolean"),
+        ({"model": "m", "max_tokens": 5, "messages": [USER], "thinking": {"type": "on"}},
+         "thinking.type"),
+        ({"model": "m", "max_tokens": 2000, "messages": [USER],
+          "thinking": {"type": "enabled", "budget_tokens": 4000}}, "greater than"),
         ({"model": "m", "max_tokens": 5, "messages": [USER], "tools": [{"name": "x"}]},
          "input_schema"),
     ],
@@ -209,7 +213,8 @@ def test_scripts_load_from_yaml_and_json_with_file_contents(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     "turn",
     [{}, {"content": [], "error": {"status": 500}}, {"content": [{"type": "image"}]},
-     {"error": {"status": 200}}],
+     {"error": {"status": 200}}, {"error": {"status": 529, "after_blocks": 1}},
+     {"error": {"status": 500}, "cut_at": 3}],
 )  # fmt: skip
 def test_a_malformed_turn_is_refused_when_loading(turn: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):

@@ -1,4 +1,5 @@
-"""``POST /v1/messages`` answered from a script, enough of the Messages API for the real SDK.
+"""``POST /v1/messages`` answered from a script, enough of the Messages API for the real SDK:
+streamed (server-sent events) when the request says ``stream``, one JSON message otherwise.
 
 Every request is recorded (``GET /_requests``, or ``ScriptedLLM.requests`` in-process) so a
 test can assert on exactly what the client sent. Each conversation keeps a cursor: a request
@@ -9,19 +10,20 @@ retry after a scripted 429 takes the turn after the 429.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import threading
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from cts_testing.scripted_llm.reply import ReplyBuilder
 from cts_testing.scripted_llm.request_checks import InvalidRequest, check_request, user_texts
 from cts_testing.scripted_llm.script import STEP_MARKER, Conversation, Failure, Script, Turn
-from cts_testing.scripted_llm.usage import PromptCache, estimate_tokens
+from cts_testing.scripted_llm.sse import stream
+from cts_testing.scripted_llm.thinking import ThinkingLedger
 
 SCRIPTED_HEADER = "x-cts-scripted"
 _SECRET_HEADERS = ("x-api-key", "authorization")
@@ -43,8 +45,8 @@ class ScriptedLLM:
         self._cursors = [0] * len(script.conversations)
         self._requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._ids = itertools.count(1)
-        self._cache = PromptCache()
+        self._replies = ReplyBuilder()
+        self._ledger = ThinkingLedger()
         self.app = Starlette(
             routes=[
                 Route("/v1/messages", self._messages, methods=["POST"]),
@@ -93,6 +95,7 @@ class ScriptedLLM:
     async def _messages(self, request: Request) -> Response:
         try:
             body = check_request(json.loads(await request.body()))
+            self._ledger.check(body)
         except (ValueError, InvalidRequest) as exc:
             number = self._record(request, None, status=400, conversation=None, turn=None)
             refusal = Failure(status=400, message=str(exc), headers={"x-should-retry": "false"})
@@ -107,49 +110,24 @@ class ScriptedLLM:
             )
             return self._error(number, refusal)
         conversation, index, turn = taken
-        status = turn.error.status if turn.error else 200
-        number = self._record(
-            request, body, status=status, conversation=conversation.name, turn=index
-        )
+        streamed = bool(body.get("stream"))
+        fails_first = turn.error is not None and (turn.error.after_blocks is None or not streamed)
+        status = turn.error.status if fails_first and turn.error else 200
+        number = self._record(request, body, status=status, conversation=conversation.name,
+                              turn=index, stream=streamed)  # fmt: skip
         if turn.delay_s:
             await asyncio.sleep(turn.delay_s)
-        if turn.error is not None:
+        if fails_first and turn.error is not None:
             return self._error(number, turn.error)
-        reply = self._reply(body, turn)
+        reply = self._replies.build(body, turn)
+        self._ledger.record(reply.message["content"])
         with self._lock:
-            self._requests[number - 1]["usage"] = reply["usage"]
-        return JSONResponse(
-            reply, headers={SCRIPTED_HEADER: "1", "request-id": f"req_scripted_{number}"}
-        )
-
-    def _reply(self, body: dict[str, Any], turn: Turn) -> dict[str, Any]:
-        content = []
-        for scripted in turn.content or []:
-            block = scripted
-            if scripted["type"] == "tool_use":
-                block = {
-                    "type": "tool_use",
-                    "id": scripted.get("id") or f"toolu_scripted_{next(self._ids):06d}",
-                    "name": scripted["name"],
-                    "input": scripted.get("input", {}),
-                }
-            content.append(block)
-        has_tool_use = any(block["type"] == "tool_use" for block in content)
-        usage: dict[str, int] = {
-            **self._cache.usage(body),
-            "output_tokens": estimate_tokens(content),
-        }
-        usage.update(turn.usage or {})
-        return {
-            "id": f"msg_scripted_{next(self._ids):06d}",
-            "type": "message",
-            "role": "assistant",
-            "model": body["model"],
-            "content": content,
-            "stop_reason": turn.stop_reason or ("tool_use" if has_tool_use else "end_turn"),
-            "stop_sequence": None,
-            "usage": usage,
-        }
+            self._requests[number - 1]["usage"] = reply.message["usage"]
+        headers = {SCRIPTED_HEADER: "1", "request-id": f"req_scripted_{number}"}
+        if streamed:
+            return StreamingResponse(stream(reply, turn), media_type="text/event-stream",
+                                     headers=headers)  # fmt: skip
+        return JSONResponse(reply.message, headers=headers)
 
     async def _list_requests(self, request: Request) -> Response:
         return JSONResponse(self.requests, headers={SCRIPTED_HEADER: "1"})

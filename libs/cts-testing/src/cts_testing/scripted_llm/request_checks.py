@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 MAX_CACHE_BREAKPOINTS = 4
+THINKING_TYPES = ("thinking", "redacted_thinking")
 
 
 class InvalidRequest(ValueError):
@@ -54,6 +55,12 @@ def _check_pairing(messages: list[dict[str, Any]]) -> None:
         if not blocks:
             raise InvalidRequest(f"messages.{index}: content must not be empty")
         kinds = [block.get("type") for block in blocks]
+        for number, block in enumerate(blocks):
+            if block.get("cache_control") and block.get("type") in THINKING_TYPES:
+                raise InvalidRequest(
+                    f"messages.{index}.content.{number}: thinking blocks cannot carry "
+                    "cache_control (they are cached as part of the prefix)"
+                )
         if role == "assistant":
             if "tool_result" in kinds:
                 raise InvalidRequest(f"messages.{index}: tool_result only in user messages")
@@ -74,11 +81,25 @@ def _check_pairing(messages: list[dict[str, Any]]) -> None:
         pending = set()
 
 
+def _check_thinking(thinking: Any, max_tokens: int) -> None:
+    if thinking is None:
+        return
+    kind = thinking.get("type") if isinstance(thinking, dict) else None
+    if kind not in ("enabled", "adaptive", "disabled", "between_tools"):
+        raise InvalidRequest("thinking.type: 'enabled', 'adaptive', 'disabled' or 'between_tools'")
+    if kind == "enabled":
+        budget = thinking.get("budget_tokens")
+        if not isinstance(budget, int) or budget < 1024:
+            raise InvalidRequest("thinking.enabled.budget_tokens: Input should be >= 1024")
+        if budget >= max_tokens:
+            raise InvalidRequest("`max_tokens` must be greater than `thinking.budget_tokens`")
+
+
 def check_request(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object")
-    if body.get("stream"):
-        raise InvalidRequest("the scripted server does not stream; call without stream=True")
+    if "stream" in body and not isinstance(body["stream"], bool):
+        raise InvalidRequest("stream: a boolean is required")
     if not isinstance(body.get("model"), str) or not body["model"]:
         raise InvalidRequest("model: a model name is required")
     max_tokens = body.get("max_tokens")
@@ -90,6 +111,7 @@ def check_request(body: Any) -> dict[str, Any]:
     for tool in body.get("tools") or []:
         if not isinstance(tool, dict) or "name" not in tool or "input_schema" not in tool:
             raise InvalidRequest("tools: each tool needs a name and an input_schema")
+    _check_thinking(body.get("thinking"), max_tokens)
     _check_pairing(messages)
     if count_cache_breakpoints(body) > MAX_CACHE_BREAKPOINTS:
         raise InvalidRequest(f"at most {MAX_CACHE_BREAKPOINTS} blocks may carry cache_control")

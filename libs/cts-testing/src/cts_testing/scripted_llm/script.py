@@ -9,11 +9,20 @@ conversations:
       - content:
           - {type: tool_use, name: write_file,
              input: {path: test/x_test.exs, content: {$file: files/x_test.exs}}}
-      - content: [{type: text, text: "Done."}]
+      - content:
+          - {type: thinking, thinking: "The tests compile now; I can stop."}
+          - {type: text, text: "Done."}
 ```
 
 A ``{"$file": path}`` value anywhere in a tool input is replaced by that file's text (relative
 to the script), so long file contents need not be inlined.
+
+Beyond plain replies a turn can end the way real replies end: ``stop_reason: max_tokens`` with
+``cut_at`` (the last block stops after that many characters of its text or input JSON),
+``pause_turn``, ``refusal`` (with ``stop_details``), ``model_context_window_exceeded``; fail
+before answering (``error``) or in the middle of a stream (``error`` with ``after_blocks``);
+wait before answering (``delay_s``), between stream events (``event_delay_s``) or once in the
+middle of a stream (``stall``).
 """
 
 from __future__ import annotations
@@ -54,6 +63,12 @@ class Failure(_Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     body: dict[str, Any] | None = None
     message: str | None = None
+    after_blocks: int | None = Field(
+        default=None,
+        ge=0,
+        description="Streamed requests: fail with an error event after this many content "
+        "blocks of the turn's content (non-streamed requests get the HTTP status)",
+    )
 
     def payload(self) -> dict[str, Any]:
         if self.body is not None:
@@ -65,22 +80,51 @@ class Failure(_Strict):
         }
 
 
+StopReason = Literal[
+    "end_turn",
+    "tool_use",
+    "max_tokens",
+    "stop_sequence",
+    "pause_turn",
+    "refusal",
+    "model_context_window_exceeded",
+]
+BLOCK_TYPES = ("text", "tool_use", "thinking", "redacted_thinking")
+
+
+class Stall(_Strict):
+    after_blocks: int = Field(ge=0)
+    seconds: float = Field(gt=0, le=120)
+
+
 class Turn(_Strict):
-    """One answer: a message (``content``) or an HTTP failure (``error``)."""
+    """One answer: a message (``content``), an HTTP failure (``error``), or a stream that
+    fails part-way (both, with ``error.after_blocks``)."""
 
     content: list[dict[str, Any]] | None = None
-    stop_reason: Literal["end_turn", "tool_use", "max_tokens", "stop_sequence"] | None = None
+    stop_reason: StopReason | None = None
+    stop_details: dict[str, Any] | None = None
+    cut_at: int | None = Field(
+        default=None, ge=0, description="Characters of the last block that are sent"
+    )
     usage: dict[str, int] | None = None
     error: Failure | None = None
     delay_s: float = Field(default=0, ge=0, le=60, description="Wait before answering")
+    event_delay_s: float = Field(default=0, ge=0, le=10, description="Between stream events")
+    stall: Stall | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Turn:
-        if (self.content is None) == (self.error is None):
+        mid_stream = self.error is not None and self.error.after_blocks is not None
+        if mid_stream and self.content is None:
+            raise ValueError("a turn that fails mid-stream needs the 'content' it streams first")
+        if not mid_stream and (self.content is None) == (self.error is None):
             raise ValueError("a turn has exactly one of 'content' or 'error'")
         for block in self.content or []:
-            if block.get("type") not in ("text", "tool_use"):
+            if block.get("type") not in BLOCK_TYPES:
                 raise ValueError(f"unsupported content block type {block.get('type')!r}")
+        if self.cut_at is not None and not self.content:
+            raise ValueError("'cut_at' needs content to cut")
         return self
 
 
