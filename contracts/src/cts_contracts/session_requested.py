@@ -125,6 +125,13 @@ class SessionOptions(Contract):
     expect: Expect = Expect.RED
     max_fix_attempts: int = Field(default=3, ge=0, le=10)
     model: ShortText | None = None
+    max_cost_usd: float | None = Field(
+        default=None,
+        gt=0,
+        le=100_000,
+        description="Model spend in USD after which the session ends with an error; None = the "
+        "agent-runner's default (CTS_AGENT_MAX_SESSION_COST_USD)",
+    )
     test_command: TestCommand | None = None
     labels: dict[LabelKey, ShortText] = Field(default_factory=dict, max_length=20)
 

@@ -51,6 +51,13 @@ class StepRequestedData(Scoped):
         description="Finalize: every file the agent wrote in this session; exactly these (and "
         "the test and fixture files) are committed",
     )
+    max_cost_usd: float | None = Field(
+        default=None,
+        gt=0,
+        description="The session's model budget in USD (its request's option); None = the "
+        "agent-runner's default",
+    )
+    spent_usd: float = Field(default=0.0, ge=0, description="What the session's earlier steps cost")
 
 
 class StepRequested(CloudEvent):

@@ -155,6 +155,8 @@ def _command(session: Session, interaction: Interaction) -> StepRequested:
         previous_errors=previous,
         deadline=interaction.deadline,
         files=files,
+        max_cost_usd=request.options.max_cost_usd,
+        spent_usd=spent_usd(session),
     )
     return StepRequested(
         id=interaction.id,
@@ -242,6 +244,16 @@ def _outcome(session: Session, *, now: datetime) -> Outcome:
         usage=Usage(**totals, cost_usd=round(cost, 6)),
         duration_s=max(0.0, (now - session.created_at).total_seconds()),
     )
+
+
+def spent_usd(session: Session) -> float:
+    """What the session's answered steps cost (the agent-runner's budget check needs it)."""
+    total = sum(
+        float(((i.result.data or {}).get("usage") or {}).get("cost_usd", 0.0))
+        for i in session.interactions
+        if i.result is not None
+    )
+    return round(total, 6)
 
 
 def _report_text(result: Result, report: object) -> str:
