@@ -163,3 +163,33 @@ async def test_line_counts_and_offsets_stream_through_the_file(box: ToolBox) -> 
     (box.jail.root / "lib" / "tail.ex").write_text("a\nb")
     tail = await box.call("read_file", {"path": "lib/tail.ex"})
     assert tail.text == "[lib/tail.ex: lines 1-2 of 2]\na\nb"
+
+
+async def test_a_long_file_is_written_in_parts_up_to_four_write_caps(box: ToolBox) -> None:
+    first = await box.call("write_file", {"path": TEST_FILE, "content": "a" * 100})
+    assert not first.is_error
+    for _ in range(3):
+        more = await box.call("write_file", {"path": TEST_FILE, "content": "b" * 100,
+                                             "append": True})  # fmt: skip
+        assert not more.is_error, more.text
+    assert more.text == f"appended to {TEST_FILE} (now 400 bytes)"
+    over = await box.call("write_file", {"path": TEST_FILE, "content": "c", "append": True})
+    assert over.is_error
+    assert over.text == f"refused: {TEST_FILE} would grow to 401 bytes, over the 400-byte cap"
+    assert (box.jail.root / TEST_FILE).read_text() == "a" * 100 + "b" * 300
+    assert box.written == [TEST_FILE]
+    replaced = await box.call("write_file", {"path": TEST_FILE, "content": "new"})
+    assert not replaced.is_error
+    assert (box.jail.root / TEST_FILE).read_text() == "new"
+
+
+async def test_appending_goes_through_no_symlink(box: ToolBox, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    link = box.jail.root / "test" / "support" / "link.ex"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(outside)
+    result = await box.call("write_file", {"path": "test/support/link.ex", "content": "x",
+                                           "append": True})  # fmt: skip
+    assert result.is_error
+    assert outside.read_text() == "keep"

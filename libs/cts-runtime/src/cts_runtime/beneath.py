@@ -174,3 +174,23 @@ def write_file(root: Path, relative: str, data: bytes) -> None:
             view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
+
+
+def append_file(root: Path, relative: str, data: bytes, *, max_total: int) -> int:
+    """Add ``data`` to the end of a regular file (created, with its directories, if absent),
+    never following a link; refuses (``NotBeneath``) to let it grow past ``max_total`` bytes.
+    Returns the file's new size."""
+    fd = open_beneath(root, relative, os.O_WRONLY | os.O_CREAT | os.O_APPEND, create_dirs=True)
+    try:
+        size = _check_regular(fd, relative).st_size
+        if size + len(data) > max_total:
+            raise NotBeneath(
+                f"{relative} would grow to {size + len(data)} bytes, over the {max_total}-byte cap"
+            )
+        os.set_blocking(fd, True)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        return size + len(data)
+    finally:
+        os.close(fd)

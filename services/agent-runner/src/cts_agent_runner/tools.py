@@ -20,6 +20,8 @@ SKIPPED_DIRS = HIDDEN_DIRS | {"_build", "deps", "node_modules", ".elixir_ls"}
 MAX_LISTED = 500
 MAX_MATCHES = 100
 MAX_SEARCHED_FILE = 512 * 1024
+APPENDED_FILE_CAP_FACTOR = 4
+"""A file written in parts may grow to this many write caps."""
 
 TOOL_SPECS: list[dict[str, Any]] = [
     {
@@ -47,11 +49,17 @@ TOOL_SPECS: list[dict[str, Any]] = [
     },
     {
         "name": "write_file",
-        "description": "Create or replace a whole file. Only the session's test file, its "
-        "fixture file and files under test/support/ may be written.",
+        "description": "Create or replace a whole file; with append: true, add to its end "
+        "instead (write a long file in parts: the first without append, the rest with it). "
+        "Only the session's test file, its fixture file and files under test/support/ may be "
+        "written.",
         "input_schema": {
             "type": "object",
-            "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
+            "properties": {
+                "path": {"type": "string"},
+                "content": {"type": "string"},
+                "append": {"type": "boolean"},
+            },
             "required": ["path", "content"],
         },
     },
@@ -127,10 +135,16 @@ class ToolBox:
         data = content.encode()
         if len(data) > self.write_cap:
             raise Refused(f"{len(data)} bytes is over the {self.write_cap}-byte write cap")
-        beneath.write_file(self.jail.root, relative, data)
+        if args.get("append") is True:
+            cap = APPENDED_FILE_CAP_FACTOR * self.write_cap
+            total = beneath.append_file(self.jail.root, relative, data, max_total=cap)
+            answer = f"appended to {relative} (now {total} bytes)"
+        else:
+            beneath.write_file(self.jail.root, relative, data)
+            answer = f"wrote {relative} ({len(data)} bytes)"
         if relative not in self.written:
             self.written.append(relative)
-        return ToolResult(f"wrote {relative} ({len(data)} bytes)")
+        return ToolResult(answer)
 
     def _search(self, args: dict[str, Any]) -> ToolResult:
         pattern = args.get("pattern")
