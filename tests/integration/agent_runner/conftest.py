@@ -70,9 +70,14 @@ end
 """
 
 
-def generate_turns() -> list[dict[str, Any]]:
-    """The scripted model reads both designs, writes both files, then ends its turn."""
-    return [
+def thought(text: str) -> dict[str, Any]:
+    return {"type": "thinking", "thinking": text}
+
+
+def generate_turns(*, thinking: bool = False) -> list[dict[str, Any]]:
+    """The scripted model reads both designs, writes both files, then ends its turn; with
+    ``thinking``, every reply opens with a thinking block (the first also a redacted one)."""
+    turns: list[dict[str, Any]] = [
         {"content": [
             {"type": "text", "text": "I will read the designs first."},
             {"type": "tool_use", "name": "read_file", "input": {"path": DESIGN}},
@@ -86,6 +91,12 @@ def generate_turns() -> list[dict[str, Any]]:
         ]},
         {"content": [{"type": "text", "text": "Wrote the tests and the fixtures."}]},
     ]  # fmt: skip
+    if thinking:
+        turns[0]["content"][:0] = [thought("The design lists insert/2 and get/2."),
+                                   {"type": "redacted_thinking"}]  # fmt: skip
+        turns[1]["content"][:0] = [thought("One describe per function, as listed.")]
+        turns[2]["content"][:0] = [thought("Both files are written.")]
+    return turns
 
 
 def write_project(root: Path) -> None:
@@ -155,7 +166,7 @@ def make_settings(
             "workspace_root": workspace_root,
             "anthropic_api_key": API_KEY,
             "anthropic_base_url": server.base_url,
-            "anthropic_max_retries": 2,
+            "anthropic_max_retries": 1,
             "claim_heartbeat_s": 0.5,
             "claim_lease_s": 5,
             "log_format": "console",

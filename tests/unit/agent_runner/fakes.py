@@ -11,7 +11,7 @@ from typing import Any
 
 from cts_agent_runner.claims import Claimed, ClaimKey, ClaimState, Completed, Held
 from cts_agent_runner.model import ModelFailure, ModelReply, ModelRequest, TokenUsage
-from cts_agent_runner.transcripts import Transcript
+from cts_agent_runner.transcripts import Checkpoint, Transcript
 from cts_runtime.executor import StepOutcome
 
 DESIGN = "docs/design/my_app/accounts/user_repository.md"
@@ -98,8 +98,18 @@ class MemoryTranscripts:
         self, account_id: str, project_id: str, session_id: str, *, transcript: Transcript,
         model: str,
     ) -> str:  # fmt: skip
-        self.saved[(account_id, project_id, session_id)] = copy.deepcopy(transcript)
+        self.saved[(account_id, project_id, session_id)] = copy.deepcopy(
+            Transcript(transcript.messages, transcript.interactions)
+        )
         return session_id
+
+    async def save_checkpoint(
+        self, account_id: str, project_id: str, session_id: str, checkpoint: Checkpoint | None
+    ) -> None:
+        key = (account_id, project_id, session_id)
+        current = self.saved.get(key, Transcript([], []))
+        self.saved[key] = Transcript(current.messages, current.interactions,
+                                     copy.deepcopy(checkpoint))  # fmt: skip
 
 
 def write_project(root: Path) -> Path:

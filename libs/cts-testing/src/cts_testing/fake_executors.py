@@ -54,6 +54,7 @@ class FakeExecutors:
         group_prefix: str,
         script: Script | None = None,
         delay: tuple[float, float] = (0.0, 0.0),
+        roles: tuple[str, ...] = ("agent", "tests", "git"),
     ) -> None:
         self.seen: Counter[tuple[str, str]] = Counter()
         self.commands: list[StepRequestedData] = []
@@ -67,6 +68,8 @@ class FakeExecutors:
             ("tests", TESTS_STEP_REQUESTED),
             ("git", GIT_STEP_REQUESTED),
         ):
+            if name not in roles:  # a real executor plays that role
+                continue
             settings = ServiceSettings(
                 kafka_bootstrap_servers=bootstrap, topic_prefix=topic_prefix,
                 group_prefix=group_prefix, service_name=f"fake-{name}", step_deadline_s=60,

@@ -1,5 +1,13 @@
-"""Shaping the message list: the cache breakpoint on the growing prefix, and continuing a
-stored conversation with a new instruction so that it stays valid for the API."""
+"""Shaping the message list: the cache breakpoint on the growing prefix, thinking stripped where
+a turn has ended, and continuing a stored conversation with a new instruction so that it stays
+valid for the API.
+
+Within a step's tool loop every block the API returned goes back exactly as received: thinking
+blocks are signed and sealed to everything before them, so the loop only ever appends. Only
+where the step's conversation has ended (it is stored, or continued by the next step) is
+thinking stripped, as the API allows for completed turns, and only after that may the stored
+copy be shortened.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +16,10 @@ from typing import Any
 
 Message = dict[str, Any]
 EPHEMERAL = {"type": "ephemeral"}
+THINKING = frozenset({"thinking", "redacted_thinking"})
 
 ENDED_EARLY = "not run: the previous step ended before this tool call was answered"
+THOUGHT_ONLY = "(this reply held only thinking, which is not kept)"
 
 
 def blocks(content: Any) -> list[dict[str, Any]]:
@@ -19,14 +29,16 @@ def blocks(content: Any) -> list[dict[str, Any]]:
 
 
 def with_cache_breakpoint(messages: list[Message]) -> list[Message]:
-    """A copy whose last block carries ``cache_control``: each call then reads the prefix the
-    previous call wrote, so a long tool-use loop pays full price only for its newest turn."""
+    """A copy whose newest cacheable block carries ``cache_control``: each call then reads the
+    prefix the previous call wrote, so a long tool-use loop pays full price only for its newest
+    turn. Thinking blocks cannot carry a breakpoint (they are cached as part of the prefix)."""
     marked = copy.deepcopy(messages)
-    if marked:
-        last = marked[-1]
-        last["content"] = blocks(last["content"])
-        if last["content"]:
-            last["content"][-1]["cache_control"] = dict(EPHEMERAL)
+    for message in reversed(marked):
+        message["content"] = blocks(message["content"])
+        for block in reversed(message["content"]):
+            if block.get("type") not in THINKING:
+                block["cache_control"] = dict(EPHEMERAL)
+                return marked
     return marked
 
 
@@ -37,6 +49,17 @@ def strip_cache_control(messages: list[Message]) -> list[Message]:
             for block in message["content"]:
                 block.pop("cache_control", None)
     return clean
+
+
+def strip_thinking(messages: list[Message]) -> list[Message]:
+    """A copy without thinking blocks, for a conversation whose turns have all ended."""
+    out = copy.deepcopy(messages)
+    for message in out:
+        if message["role"] != "assistant":
+            continue
+        kept = [b for b in blocks(message["content"]) if b.get("type") not in THINKING]
+        message["content"] = kept or [{"type": "text", "text": THOUGHT_ONLY}]
+    return out
 
 
 def continue_with(messages: list[Message], text: str) -> list[Message]:

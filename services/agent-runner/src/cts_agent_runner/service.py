@@ -1,9 +1,11 @@
 """GenerateTestsAndFixtures and FixCompilationErrors: the ``StepRunner`` of the agent-runner.
 
 The claim comes first (no model call for an interaction someone else runs or already ran; a
-claim another instance holds is waited out), then the bounded tool-use loop, then the
-transcript, then the claim's stored outcome, which is what a redelivered command is answered
-with.
+claim another instance holds is waited out), then the bounded tool-use loop (checkpointed after
+every turn, resumed from its checkpoint when an earlier try of the step failed part-way), then
+the transcript, then the claim's stored outcome, which is what a redelivered command is
+answered with. The session's USD budget (its request's ``max_cost_usd``, or the service's
+default) less what its earlier steps spent bounds what the step may spend.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import PyMongoError
 
 from cts_agent_runner.claims import Claimed, ClaimKey, ClaimStore, Completed, Held
-from cts_agent_runner.conversation import Message, continue_with
 from cts_agent_runner.heartbeat import ClaimLost, with_heartbeat
 from cts_agent_runner.jail import Jail
-from cts_agent_runner.loop import Limits, run_loop
+from cts_agent_runner.loop import Limits, LoopResult, run_loop
+from cts_agent_runner.memory import StepMemory
 from cts_agent_runner.model import ModelPort
 from cts_agent_runner.outcome import decide
-from cts_agent_runner.pricing import usage_summary
-from cts_agent_runner.prompts import SYSTEM_PROMPT, fix_prompt, generate_prompt
+from cts_agent_runner.pricing import NO_PRICE, Pricer, usage_summary
+from cts_agent_runner.prompts import SYSTEM_PROMPT
 from cts_agent_runner.rules import load_rules, render_rules
 from cts_agent_runner.settings import AgentRunnerSettings
 from cts_agent_runner.tools import ToolBox
@@ -64,6 +66,9 @@ class AgentStep:
         # Unique per process: a restarted container keeps its hostname (and often pid 1), and
         # must not mistake its predecessor's live lease for its own.
         self.owner = f"{settings.instance_id}/{uuid.uuid4().hex[:12]}"
+        self._pricer = Pricer(settings.agent_prices)
+        if not self._pricer.has_price(settings.agent_model):
+            log.warning(NO_PRICE, model=settings.agent_model)
 
     async def __call__(self, command: StepRequestedData) -> StepOutcome:
         if command.step not in AGENT_STEPS:
@@ -143,80 +148,51 @@ class AgentStep:
             load_rules, workspace, component_type=component.type,
             session_type=command.session_type, cap_bytes=settings.agent_rules_cap_bytes,
         )  # fmt: skip
-        messages, interactions = await self._conversation(command)
+        memory = StepMemory(self._transcripts, command,
+                            checkpoint_cap=settings.agent_checkpoint_cap_bytes,
+                            retry_delays_s=self._transcript_retry_delays_s)  # fmt: skip
+        start = await memory.start()
         toolbox = ToolBox(
             Jail(workspace, writable=(component.test_file, component.fixture_file),
                  writable_dirs=WRITABLE_DIRS),
             read_cap=settings.agent_read_cap_bytes, write_cap=settings.agent_write_cap_bytes,
+            written=list(start.written),
         )  # fmt: skip
+        budget = command.max_cost_usd or settings.agent_max_session_cost_usd
         until_deadline = (command.deadline - datetime.now(UTC)).total_seconds()
         limits = Limits(
-            max_turns=settings.agent_max_turns,
+            max_turns=max(0, settings.agent_max_turns - start.turns),
             max_output_tokens=settings.agent_max_output_tokens,
-            max_step_tokens=settings.agent_max_step_tokens,
             deadline_s=max(1.0, min(settings.agent_deadline_s, until_deadline - DEADLINE_MARGIN_S)),
+            budget_usd=budget - command.spent_usd,
+            thinking=settings.thinking_param(),
+            output_config=settings.output_config(),
         )
         log.info("agent loop starting", model=model, rules=[r.source for r in rules],
-                 prior_messages=len(messages) - 1)  # fmt: skip
+                 prior_messages=len(start.messages) - 1, resumed=start.resumed,
+                 budget_left_usd=round(limits.budget_usd, 4))  # fmt: skip
+
+        async def checkpoint(result: LoopResult) -> None:
+            await memory.checkpoint(result, start, toolbox.written)
+
         result = await run_loop(
             self._model, model=model, system_prompt=SYSTEM_PROMPT, rules=render_rules(rules),
-            messages=messages, toolbox=toolbox, limits=limits,
+            messages=start.messages, toolbox=toolbox, limits=limits, pricer=self._pricer,
+            on_turn=checkpoint,
         )  # fmt: skip
         transcript_id = None
-        if result.turns > 0 or result.failure is None:
-            transcript_id = await self._save_transcript(
-                command, Transcript(result.messages, [*interactions, command.interaction_id]),
-                model=result.model or model,
-            )  # fmt: skip
+        ended = result.failure is None or not result.failure.transient
+        if ended and (result.turns > 0 or result.failure is None):
+            interactions = list(dict.fromkeys([*start.interactions, command.interaction_id]))
+            transcript_id = await memory.finish(
+                Transcript(result.messages, interactions), model=result.model or model
+            )
         data = AgentData(
             step=command.step.value,
             files_written=toolbox.written[:50],
             turns=result.turns,
-            usage=usage_summary(
-                result.usage, model=result.model or model, table=settings.agent_prices
-            ),
+            usage=usage_summary(result.usage, cost=result.cost_usd),
             model=result.model or model,
             transcript_artifact_id=transcript_id,
         )
-        return decide(command, result, data)
-
-    async def _save_transcript(
-        self, command: StepRequestedData, transcript: Transcript, *, model: str
-    ) -> str | None:
-        """The model's work is done and paid for when this runs: a store outage must not turn
-        it into a ``transient`` answer whose retry pays for a whole new conversation. The
-        write is retried while the store is unreachable (a restart takes seconds); after
-        that, or on any other store error, the step is answered without a stored transcript
-        (FixCompilationErrors then starts a new conversation)."""
-        for delay in (*self._transcript_retry_delays_s, None):
-            try:
-                return await self._transcripts.save(
-                    command.account_id, command.project_id, command.session_id,
-                    transcript=transcript, model=model,
-                )  # fmt: skip
-            except ConnectionFailure as exc:
-                if delay is None:
-                    log.warning("transcript not stored: the store stayed unreachable",
-                                error=type(exc).__name__)  # fmt: skip
-                    return None
-                log.warning("transcript store unreachable; retrying", error=type(exc).__name__,
-                            retry_in_s=delay)  # fmt: skip
-                await asyncio.sleep(delay)
-            except PyMongoError as exc:
-                log.warning("transcript not stored", error=f"{type(exc).__name__}: {exc}"[:500])
-                return None
-        return None  # unreachable: the last delay is None
-
-    async def _conversation(self, command: StepRequestedData) -> tuple[list[Message], list[str]]:
-        opening: list[Message] = [
-            {"role": "user", "content": [{"type": "text", "text": generate_prompt(command)}]}
-        ]
-        if command.step is Step.GENERATE_TESTS_AND_FIXTURES:
-            return opening, []
-        stored = await self._transcripts.load(
-            command.account_id, command.project_id, command.session_id
-        )
-        if stored is None:
-            log.warning("no stored conversation for this session; starting a new one")
-            return continue_with(opening, fix_prompt(command)), []
-        return continue_with(stored.messages, fix_prompt(command)), stored.interactions
+        return decide(command, result, data, budget_usd=budget)

@@ -1,10 +1,15 @@
 """Agent conversations, one per session (``agent_transcripts``), so FixCompilationErrors
-continues the conversation Generate started.
+continues the conversation Generate started, and a step that failed part-way resumes where it
+was.
 
-The stored copy is bounded: long tool results and written file contents are cut to a per-block
-cap, and if the whole is still over the size cap the oldest of them are elided first. The
-messages are kept as one JSON string: tool inputs come from the model, and their keys must not
-become document keys (MongoDB-compatible stores restrict ``.`` and ``$`` in keys).
+A finished step's conversation is stored bounded: thinking is stripped first (its turns have
+ended, and a signed block must never be shortened), then long tool results and written file
+contents are cut to a per-block cap, and if the whole is still over the size cap the oldest of
+them are elided first. A running step also keeps a *checkpoint* after every turn: its
+conversation verbatim (thinking and all, as the next call must send it), the files it wrote and
+its turns, which a retry of the same step after a transient failure continues from. Messages
+are kept as JSON strings: tool inputs come from the model, and their keys must not become
+document keys (MongoDB-compatible stores restrict ``.`` and ``$`` in keys).
 """
 
 from __future__ import annotations
@@ -18,16 +23,32 @@ from typing import Any, Protocol
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cts_agent_runner.conversation import Message, strip_cache_control
+from cts_agent_runner.conversation import Message, strip_cache_control, strip_thinking
 
 COLLECTION = "agent_transcripts"
 ELIDED = "[elided to keep the stored transcript under its size cap]"
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """A step's conversation so far, verbatim, and what the step had done by then."""
+
+    step: str
+    fix_attempt: int
+    interaction_id: str
+    messages: list[Message]
+    written: list[str]
+    turns: int
+
+    def continues(self, step: str, fix_attempt: int) -> bool:
+        return (self.step, self.fix_attempt) == (step, fix_attempt)
+
+
+@dataclass(frozen=True)
 class Transcript:
     messages: list[Message]
     interactions: list[str]
+    checkpoint: Checkpoint | None = None
 
 
 class TranscriptStore(Protocol):
@@ -37,6 +58,9 @@ class TranscriptStore(Protocol):
 
     async def save(self, account_id: str, project_id: str, session_id: str, *,
                    transcript: Transcript, model: str) -> str: ...  # fmt: skip
+
+    async def save_checkpoint(self, account_id: str, project_id: str, session_id: str,
+                              checkpoint: Checkpoint | None) -> None: ...  # fmt: skip
 
 
 def _cut(text: str, cap: int) -> str:
@@ -66,8 +90,9 @@ def _slots(messages: list[Message]) -> Iterator[tuple[dict[str, Any], str]]:
 def bound_messages(
     messages: list[Message], *, block_cap: int, total_cap: int
 ) -> tuple[list[Message], bool]:
-    """A copy that fits ``total_cap`` bytes of JSON, and whether anything was cut."""
-    bounded = strip_cache_control(messages)
+    """A copy without thinking that fits ``total_cap`` bytes of JSON, and whether anything
+    was cut."""
+    bounded = strip_cache_control(strip_thinking(messages))
     cut = False
     slots = list(_slots(bounded))
     for container, key in slots:
@@ -112,11 +137,41 @@ class MongoTranscripts:
         )
         if document is None:
             return None
-        return Transcript(json.loads(document["messages_json"]), list(document["interactions"]))
+        checkpoint = None
+        if meta := document.get("checkpoint"):
+            checkpoint = Checkpoint(
+                step=meta["step"], fix_attempt=int(meta["fix_attempt"]),
+                interaction_id=meta["interaction_id"],
+                messages=json.loads(document["checkpoint_json"]), written=list(meta["written"]),
+                turns=int(meta["turns"]),
+            )  # fmt: skip
+        return Transcript(json.loads(document.get("messages_json") or "[]"),
+                          list(document.get("interactions") or []), checkpoint)  # fmt: skip
+
+    async def save_checkpoint(self, account_id: str, project_id: str, session_id: str,
+                              checkpoint: Checkpoint | None) -> None:  # fmt: skip
+        """Replace (or with ``None`` drop) the running step's checkpoint; the finished
+        conversation beside it is left alone."""
+        where = {"_id": session_id, "account_id": account_id, "project_id": project_id}
+        if checkpoint is None:
+            await self._collection.update_one(
+                where, {"$unset": {"checkpoint": "", "checkpoint_json": ""}}
+            )
+            return
+        meta = {"step": checkpoint.step, "fix_attempt": checkpoint.fix_attempt,
+                "interaction_id": checkpoint.interaction_id, "written": checkpoint.written,
+                "turns": checkpoint.turns, "saved_at": datetime.now(UTC)}  # fmt: skip
+        await self._collection.update_one(
+            where,
+            {"$set": {"checkpoint": meta, "checkpoint_json": json.dumps(checkpoint.messages),
+                      "session_id": session_id, "kind": "agent_transcript"}},
+            upsert=True,
+        )  # fmt: skip
 
     async def save(self, account_id: str, project_id: str, session_id: str, *,
                    transcript: Transcript, model: str) -> str:  # fmt: skip
-        """Replaces the session's transcript; its id is the session id."""
+        """Replaces the session's transcript (a checkpoint beside it goes: the step it belonged
+        to has ended); its id is the session id."""
         messages, truncated = bound_messages(
             transcript.messages, block_cap=self._block_cap, total_cap=self._total_cap
         )
