@@ -206,6 +206,13 @@ async def test_green_session_on_the_implemented_component_passes_first_time(
         system.bare_repo, "show", "--name-only", "--format=", branch_name("UserRepository")
     ).split()
     assert "test/my_app/accounts/user_repository_test.exs" in files
+    # The scripted generation was cut at max_tokens while writing this file: the cut call was
+    # not run, and the file committed is the whole one the model then wrote in two parts.
+    test_file = "test/my_app/accounts/user_repository_test.exs"
+    committed = git(system.bare_repo, "show", f"{branch_name('UserRepository')}:{test_file}")
+    assert committed == (SCRIPT.parent / "files" / "user_repository_test.exs").read_text()
+    generate = next(c for c in seen["completed"] if c["step"] == "generate_tests_and_fixtures")
+    assert generate["data"]["turns"] == 5
 
 
 async def test_expect_none_generates_and_commits_without_running_tests(

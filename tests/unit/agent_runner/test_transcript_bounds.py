@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cts_agent_runner.conversation import THOUGHT_ONLY
 from cts_agent_runner.transcripts import ELIDED, bound_messages
 
 
@@ -53,3 +54,18 @@ def test_prose_is_shortened_when_nothing_else_is_left() -> None:
     bounded, cut = bound_messages(messages, block_cap=1000, total_cap=20_000)
     assert cut
     assert len(json.dumps(bounded)) <= 20_000
+
+
+def test_thinking_is_stripped_before_anything_is_cut_and_never_shortened() -> None:
+    thought = {"type": "thinking", "thinking": "t" * 5000, "signature": "s" * 400}
+    redacted = {"type": "redacted_thinking", "data": "d" * 400}
+    messages = conversation(10, 1)
+    messages[1]["content"][:0] = [thought, redacted]
+    messages.append({"role": "assistant", "content": [dict(thought)]})
+    bounded, _ = bound_messages(messages, block_cap=300, total_cap=100_000)
+    text = json.dumps(bounded)
+    assert '"thinking"' not in text
+    assert "s" * 400 not in text
+    assert [b["type"] for b in bounded[1]["content"]] == ["tool_use"]
+    # A reply that was nothing but thinking keeps its place (roles must alternate).
+    assert bounded[-1] == {"role": "assistant", "content": [{"type": "text", "text": THOUGHT_ONLY}]}
