@@ -40,8 +40,10 @@ async def test_a_checkpoint_keeps_the_step_verbatim_beside_the_finished_transcri
 ) -> None:
     store = MongoTranscripts(mongo_db, block_cap=1000, total_cap=64 * 1024)
     thought = {"type": "thinking", "thinking": "x" * 3000, "signature": "sig"}
-    running = [{"role": "user", "content": "go"},
-               {"role": "assistant", "content": [thought, TOOL_USE]}]  # fmt: skip
+    running: list[dict[str, Any]] = [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": [thought, TOOL_USE]},
+    ]
     old = Transcript([{"role": "user", "content": "old"}], ["i-0"])
     await store.save("acme", "shop", "s-2", model="m", transcript=old)
     checkpoint = Checkpoint(step="fix_compilation_errors", fix_attempt=1, interaction_id="i-1",
