@@ -242,3 +242,15 @@ async def test_every_turn_that_goes_on_is_shown_to_on_turn(tmp_path: Path) -> No
     await run(tmp_path, [reply(use("t1", "list_files")), reply(use("t2", "list_files")),
                          reply(text("done"))], on_turn=on_turn)  # fmt: skip
     assert seen == [(1, 3), (2, 5)]
+
+
+async def test_a_reply_from_an_unlisted_id_is_priced_as_the_model_asked_for(
+    tmp_path: Path,
+) -> None:
+    dated = ModelReply([text("done")], "end_turn", TokenUsage(output=1_000_000), "m-20270101")
+    pricer = Pricer({"m": Prices(input=1, output=3, cache_read=1, cache_write=1,
+                                 cache_write_1h=1)})  # fmt: skip
+    result = await run_loop(FakeModel([dated]), model="m", system_prompt="S", rules="R",
+                            messages=[{"role": "user", "content": "go"}], toolbox=toolbox(tmp_path),
+                            limits=LIMITS, pricer=pricer)  # fmt: skip
+    assert result.cost_usd == pytest.approx(3)

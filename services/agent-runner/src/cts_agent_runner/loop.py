@@ -109,7 +109,7 @@ async def run_loop(
             result.cost_usd += pricer.cost(failure.usage, model)
             result.stopped, result.failure = "model_failure", failure
             break
-        _count(result, reply, pricer)
+        _count(result, reply, pricer, requested=model)
         if not await _act(result, reply, toolbox, limits):
             break
         if on_turn is not None:
@@ -117,10 +117,12 @@ async def run_loop(
     return result
 
 
-def _count(result: LoopResult, reply: ModelReply, pricer: Pricer) -> None:
+def _count(result: LoopResult, reply: ModelReply, pricer: Pricer, *, requested: str) -> None:
     result.turns += 1
     result.usage += reply.usage
-    result.cost_usd += pricer.cost(reply.usage, reply.model)
+    # Priced by the model that answered; an alias may come back as a dated id we do not list.
+    priced_as = reply.model if pricer.has_price(reply.model) else requested
+    result.cost_usd += pricer.cost(reply.usage, priced_as)
     result.model = reply.model
     usage = reply.usage
     log.info("model turn", turn=result.turns, stop_reason=reply.stop_reason,
