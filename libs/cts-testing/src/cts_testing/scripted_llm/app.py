@@ -34,7 +34,12 @@ def _matches(conversation: Conversation, body: dict[str, Any]) -> bool:
     match = conversation.match
     if match.contains is not None and (not texts or match.contains not in texts[0]):
         return False
-    return match.step is None or (bool(texts) and STEP_MARKER.format(step=match.step) in texts[-1])
+    if match.step is None:
+        return True
+    # The latest step prompt, not the latest text: a client's own notes (a reply was cut off,
+    # the conversation was compacted) come after it within the same step.
+    prompts = [text for text in texts if STEP_MARKER.format(step="") in text]
+    return bool(prompts) and STEP_MARKER.format(step=match.step) in prompts[-1]
 
 
 class ScriptedLLM:
