@@ -380,3 +380,29 @@ async def test_a_cancelled_run_releases_its_claim_for_a_redelivery(
                       transcripts=harness.transcripts)  # fmt: skip
     assert (await retry(command)).status is ResultStatus.OK
     assert harness.claims.docs[command.interaction_id]["owner"] == retry.owner
+
+
+async def test_a_retry_resumes_from_the_checkpoint_and_its_turns_count_against_the_limit(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    harness = Harness(settings, [ModelFailure("overloaded", transient=True)])
+    harness.model.replies[:0] = [reply(use("t1", "write_file", path=TEST_FILE, content="x"))]
+    first = await harness.step(command)
+    assert first.status is ResultStatus.TRANSIENT
+    key = (command.account_id, command.project_id, command.session_id)
+    checkpoint = harness.transcripts.saved[key].checkpoint
+    assert checkpoint is not None
+    assert (checkpoint.turns, checkpoint.written) == (1, [TEST_FILE])
+
+    limited = settings.model_copy(update={"agent_max_turns": 2})
+    harness.model.replies = [reply(use("t2", "list_files")), reply(text("never asked"))]
+    retry = command.model_copy(update={"interaction_id": "retry-2", "attempt": 2})
+    second = await AgentStep(limited, model=harness.model, claims=harness.claims,
+                             transcripts=harness.transcripts)(retry)  # fmt: skip
+    assert (second.status, second.summary) == (ResultStatus.ERROR, "the turn limit was reached")
+    assert agent_data(second).turns == 1
+    assert agent_data(second).files_written == [TEST_FILE]
+    resumed = harness.model.requests[2].messages
+    assert [m["role"] for m in resumed] == ["user", "assistant", "user"]
+    assert harness.transcripts.saved[key].checkpoint is None
+    assert harness.transcripts.saved[key].interactions == [command.interaction_id, "retry-2"]
