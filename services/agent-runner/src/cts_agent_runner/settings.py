@@ -36,7 +36,9 @@ class AgentRunnerSettings(ServiceSettings):
     anthropic_idle_timeout_s: float = Field(
         default=120, gt=0, description="A streamed call that sends nothing for this long fails"
     )
-    anthropic_connect_timeout_s: float = Field(default=15, gt=0)
+    anthropic_connect_timeout_s: float = Field(
+        default=15, gt=0, description="Opening the connection to the Messages API"
+    )
     agent_progress_interval_s: float = Field(
         default=15, gt=0, description="How often a streaming call logs its progress"
     )
@@ -47,7 +49,9 @@ class AgentRunnerSettings(ServiceSettings):
         description="adaptive: the model decides how much to think; budget: extended thinking "
         "with agent_thinking_budget_tokens; off: thinking disabled (not every model allows it)",
     )
-    agent_thinking_budget_tokens: int = Field(default=16_000, ge=1024)
+    agent_thinking_budget_tokens: int = Field(
+        default=16_000, ge=1024, description="Thinking tokens per call with agent_thinking=budget"
+    )
     agent_effort: Effort | None = Field(
         default=None, description="output_config.effort, for models that take it; None = the "
         "model's default",
