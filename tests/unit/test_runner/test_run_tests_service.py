@@ -14,7 +14,7 @@ from cts_contracts import Expect, ResultStatus, RunTestsData, Step
 from cts_contracts.step_requested import StepRequestedData
 from cts_test_runner.process import Job, ProcessResult
 from cts_test_runner.runners.exunit import CHANNEL_ENV
-from cts_test_runner.sandbox import Launch, RunDirs
+from cts_test_runner.sandbox.unconfined import Unconfined
 from cts_test_runner.service import RunTests
 from cts_test_runner.settings import TestRunnerSettings
 from cts_testing.factories import step_request
@@ -102,38 +102,6 @@ def stream(tests: list[dict[str, Any]], code: int) -> bytes:
     return b"".join(json.dumps(e).encode() + b"\n" for e in events)
 
 
-class PlainSandbox:
-    """The sandbox port without isolation: commands see the host's directories."""
-
-    name = "fake"
-
-    def view(self, dirs: RunDirs) -> RunDirs:
-        return dirs
-
-    def tool(self, host_path: Path) -> str:
-        return str(host_path)
-
-    def prepare(self, dirs: RunDirs) -> None:
-        return None
-
-    def launch(
-        self,
-        argv: Sequence[str],
-        *,
-        env: Mapping[str, str],
-        dirs: RunDirs,
-        network: bool = False,
-        tools: Sequence[Path] = (),
-    ) -> Launch:
-        return Launch(tuple(argv), dict(env), dirs.tree)
-
-    def self_test(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
 def result(
     argv: Sequence[str],
     code: int | None,
@@ -183,7 +151,7 @@ def service(
 ) -> RunTests:
     config = TestRunnerSettings(workspace_root=root, log_format="console", **settings)
     return RunTests(
-        config, process=fake, environ=environ or {"PATH": "/usr/bin"}, sandbox=PlainSandbox()
+        config, process=fake, environ=environ or {"PATH": "/usr/bin"}, sandbox=Unconfined()
     )
 
 
