@@ -1,8 +1,8 @@
 """What the instant executor answers, built from plain dicts so the executor side costs next to
 nothing and costs the same for CTS and for the floor.
 
-The step data are dumped once from the real contract models, so every answer is a valid
-``StepCompleted`` (a unit test holds that).
+The step data are the fake executors' own answers (``cts_testing.answers``), dumped once, so
+every answer is a valid ``StepCompleted`` (a unit test holds that).
 """
 
 from __future__ import annotations
@@ -12,16 +12,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from cts_contracts.step_completed import (
-    STEP_COMPLETED_TYPE,
-    AgentData,
-    FinalizeData,
-    InitializeData,
-    RunTestsData,
-)
+from cts_contracts import Step
+from cts_contracts.step_completed import STEP_COMPLETED_TYPE, RunTestsData
+from cts_testing.answers import sample_data
 
-SHA = "0" * 39 + "1"
-TEST_FILE = "test/my_app/accounts/user_repository_test.exs"
 COMPILE_REPORT = (
     "== Compilation error in file test/my_app/accounts/user_repository_test.exs ==\n"
     + "** (CompileError) test/my_app/accounts/user_repository_test.exs:12: "
@@ -30,17 +24,7 @@ COMPILE_REPORT = (
 """~2 KB: a realistic RunTests report, the text a Fix command carries to the model."""
 
 _OK_DATA: dict[str, dict[str, Any]] = {
-    "initialize": InitializeData(branch="placeholder", base_sha=SHA).model_dump(mode="json"),
-    "generate_tests_and_fixtures": AgentData(
-        step="generate_tests_and_fixtures", files_written=[TEST_FILE], turns=3
-    ).model_dump(mode="json"),
-    "fix_compilation_errors": AgentData(
-        step="fix_compilation_errors", files_written=[TEST_FILE], turns=2
-    ).model_dump(mode="json"),
-    "run_tests": RunTestsData(compiled=True, total=2, failed=2).model_dump(mode="json"),
-    "finalize": FinalizeData(
-        commit_sha="c" * 40, branch="placeholder", files=[TEST_FILE]
-    ).model_dump(mode="json"),
+    step.value: sample_data(step).model_dump(mode="json") for step in Step
 }
 _FAILED_RUN = RunTestsData(compiled=False, exit_code=1, report=COMPILE_REPORT).model_dump(
     mode="json"
@@ -56,9 +40,7 @@ def completion(command: dict[str, Any], *, fail: bool = False, executor: str = "
     step = command["step"]
     now = datetime.now(UTC).isoformat()
     failed = fail and step == "run_tests"
-    data = dict(_FAILED_RUN if failed else _OK_DATA[step])
-    if "branch" in data:
-        data["branch"] = command.get("branch", "component-test-session-for-userrepository")
+    data = _FAILED_RUN if failed else _OK_DATA[step]
     event = {
         "specversion": "1.0",
         "id": str(uuid.uuid4()),

@@ -136,7 +136,7 @@ async def test_another_accounts_sessions_are_invisible_and_unchangeable(
             assert not {s.id for s in leaked.sessions} & set(mine)
             victim = from_document(before["sessions"][mine[0]])
             forged = victim.model_copy(
-                update={"account_id": B.account_id, "status": SessionStatus.CANCELLED}
+                update={"account_id": B.account_id, "status": SessionStatus.FAILED}
             )
             assert await store.save(forged, expected_version=victim.version) is None
             with pytest.raises(ValueError, match="tenant never change"):

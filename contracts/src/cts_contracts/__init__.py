@@ -1,7 +1,7 @@
 """CTS event contracts: versioned pydantic models (CloudEvents 1.0), topics, JSON Schemas."""
 
 from cts_contracts.dead_letter import DeadLetter
-from cts_contracts.enums import EXECUTOR_OF, Executor, Expect, ResultStatus, SessionStatus, Step
+from cts_contracts.enums import Executor, Expect, ResultStatus, SessionStatus, Step
 from cts_contracts.envelope import CloudEvent
 from cts_contracts.session_finished import Outcome, SessionFinished, SessionFinishedData
 from cts_contracts.session_requested import (
@@ -22,13 +22,13 @@ from cts_contracts.step_completed import (
     StepCompleted,
     StepCompletedData,
     StepData,
+    StepDataModel,
     TestCase,
     Usage,
 )
 from cts_contracts.step_requested import StepRequested, StepRequestedData
 
 __all__ = [
-    "EXECUTOR_OF",
     "AgentData",
     "Alignment",
     "CloudEvent",
@@ -54,6 +54,7 @@ __all__ = [
     "StepCompleted",
     "StepCompletedData",
     "StepData",
+    "StepDataModel",
     "StepRequested",
     "StepRequestedData",
     "TestCase",

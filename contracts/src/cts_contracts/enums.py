@@ -6,6 +6,9 @@ from enum import StrEnum
 
 
 class Step(StrEnum):
+    """The steps of a session, in the order a session meets them."""
+
+    # cts_core.steps derives a session's path from this order.
     INITIALIZE = "initialize"
     GENERATE_TESTS_AND_FIXTURES = "generate_tests_and_fixtures"
     RUN_TESTS = "run_tests"
@@ -14,18 +17,11 @@ class Step(StrEnum):
 
 
 class Executor(StrEnum):
+    """The service that runs a step (``cts_core.steps`` says which runs which)."""
+
     AGENT = "agent"
     TESTS = "tests"
     GIT = "git"
-
-
-EXECUTOR_OF: dict[Step, Executor] = {
-    Step.INITIALIZE: Executor.GIT,
-    Step.GENERATE_TESTS_AND_FIXTURES: Executor.AGENT,
-    Step.RUN_TESTS: Executor.TESTS,
-    Step.FIX_COMPILATION_ERRORS: Executor.AGENT,
-    Step.FINALIZE: Executor.GIT,
-}
 
 
 class Expect(StrEnum):
@@ -45,7 +41,9 @@ class ResultStatus(StrEnum):
 
 
 class SessionStatus(StrEnum):
+    """A stored session's state. ``SessionFinished`` still admits ``cancelled`` (v1), which
+    nothing sets: there is no way to cancel a session yet."""
+
     ACTIVE = "active"
     COMPLETE = "complete"
     FAILED = "failed"
-    CANCELLED = "cancelled"

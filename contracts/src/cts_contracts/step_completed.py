@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, TypeAlias
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, JsonValue
 
 from cts_contracts.enums import ResultStatus, Step
 from cts_contracts.envelope import CloudEvent, Contract, Scoped
@@ -14,7 +14,19 @@ from cts_contracts.fields import RelativePath, ShortText, Text
 STEP_COMPLETED_TYPE: Final = "dev.cts.step.completed.v1"
 
 MAX_LISTED = 50
-"""Lists in results are capped; the full output lives in an artifact."""
+"""Lists in results are capped: a result is a summary, not the whole output."""
+
+SAMPLE_SHA = "c0ffee" + "0" * 34
+TEST_FILE = "test/my_app/accounts/user_repository_test.exs"
+FIXTURE_FILE = "test/support/fixtures/accounts/user_repository_fixtures.ex"
+BRANCH = "component-test-session-for-userrepository"
+
+
+def _example(**values: JsonValue) -> ConfigDict:
+    """One example per step data model: documentation for a client reading the JSON Schema,
+    and the answer the fake executors and the benchmark give (so they can never disagree
+    with the contract)."""
+    return ConfigDict(json_schema_extra={"examples": [values]})
 
 
 class Usage(Contract):
@@ -26,6 +38,8 @@ class Usage(Contract):
 
 
 class InitializeData(Contract):
+    model_config = _example(step="initialize", branch=BRANCH, base_sha=SAMPLE_SHA)
+
     step: Literal["initialize"] = "initialize"
     branch: ShortText
     base_sha: Annotated[str, Field(pattern=r"^[0-9a-f]{40,64}$")]
@@ -33,6 +47,14 @@ class InitializeData(Contract):
 
 class AgentData(Contract):
     """GenerateTestsAndFixtures and FixCompilationErrors."""
+
+    model_config = _example(
+        step="generate_tests_and_fixtures",
+        files_written=[TEST_FILE, FIXTURE_FILE],
+        turns=3,
+        usage={"input_tokens": 5200, "output_tokens": 1800, "cost_usd": 0.0426},
+        model="claude-sonnet-5-5",
+    )
 
     step: Literal["generate_tests_and_fixtures", "fix_compilation_errors"]
     files_written: list[RelativePath] = Field(default_factory=list, max_length=MAX_LISTED)
@@ -65,6 +87,10 @@ class Alignment(Contract):
 
 
 class RunTestsData(Contract):
+    model_config = _example(
+        step="run_tests", compiled=True, exit_code=2, total=2, failed=2, duration_s=1.5
+    )
+
     step: Literal["run_tests"] = "run_tests"
     compiled: bool
     timed_out: bool = False
@@ -79,11 +105,17 @@ class RunTestsData(Contract):
     tests: list[TestCase] = Field(default_factory=list, max_length=MAX_LISTED)
     alignment: Alignment | None = None
     report: str = Field(default="", max_length=60_000, description="What Fix shows the model")
-    output_artifact_id: str | None = None
+    output_artifact_id: str | None = Field(
+        default=None, description="Unused (no artifact store); kept so v1 answers stay valid"
+    )
     duration_s: float = Field(default=0, ge=0)
 
 
 class FinalizeData(Contract):
+    model_config = _example(
+        step="finalize", commit_sha=SAMPLE_SHA, branch=BRANCH, files=[TEST_FILE], pushed=True
+    )
+
     step: Literal["finalize"] = "finalize"
     commit_sha: Annotated[str, Field(pattern=r"^[0-9a-f]{40,64}$")]
     branch: ShortText
@@ -92,9 +124,10 @@ class FinalizeData(Contract):
     pushed: bool = False
 
 
-StepData = Annotated[
-    InitializeData | AgentData | RunTestsData | FinalizeData, Field(discriminator="step")
-]
+StepDataModel: TypeAlias = InitializeData | AgentData | RunTestsData | FinalizeData
+"""What a step answers with; ``cts_core.steps`` says which model belongs to which step."""
+
+StepData = Annotated[StepDataModel, Field(discriminator="step")]
 
 
 class StepCompletedData(Scoped):

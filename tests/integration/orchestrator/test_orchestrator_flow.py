@@ -9,7 +9,7 @@ from typing import Any
 from faststream import FastStream
 
 from cts_contracts import ResultStatus, Step
-from cts_contracts.step_completed import RunTestsData
+from cts_contracts.step_completed import FinalizeData, RunTestsData
 from cts_contracts.step_requested import StepRequestedData
 from cts_contracts.topics import (
     DEADLETTER,
@@ -19,6 +19,7 @@ from cts_contracts.topics import (
     topic,
 )
 from cts_runtime.executor import StepOutcome
+from cts_testing.answers import sample_data
 from cts_testing.factories import session_requested
 from cts_testing.fake_executors import FakeExecutors
 from cts_testing.kafka import Collector, publish
@@ -81,7 +82,9 @@ async def test_error_fix_ok_path_completes_and_finishes_once(
     done = events.on(topic(SESSION_FINISHED, topic_prefix))
     assert len(done) == 1
     assert done[0]["data"]["status"] == "complete"
-    assert done[0]["data"]["outcome"]["commit_sha"] == "c" * 40
+    finalize = sample_data(Step.FINALIZE)
+    assert isinstance(finalize, FinalizeData)
+    assert done[0]["data"]["outcome"]["commit_sha"] == finalize.commit_sha
     assert done[0]["data"]["outcome"]["fix_attempts"] == 1
 
 

@@ -10,6 +10,7 @@ import pytest
 from cts_contracts import ResultStatus
 from cts_core import Session, mark_published
 from cts_store import SessionStore
+from cts_testing.answers import sample_data
 from cts_testing.session_builders import T0, answer, start
 
 
@@ -31,7 +32,7 @@ async def test_partial_writes_store_what_whole_writes_store(mongo_db: Any) -> No
         for status in statuses:
             in_flight = stored.in_flight
             assert in_flight is not None
-            answered = answer(stored, status, {"step": in_flight.step.value, "report": "r"})
+            answered = answer(stored, status, sample_data(in_flight.step))
             cleared = mark_published(answered, {i.id for i in answered.outbox}, now=T0)
             for step, (previous, nxt) in enumerate(((stored, answered), (answered, cleared))):
                 expected = stored.version + step

@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from cts_contracts import Expect, ResultStatus, SessionStatus, Step
+from cts_contracts import (
+    AgentData,
+    Expect,
+    FinalizeData,
+    ResultStatus,
+    RunTestsData,
+    SessionStatus,
+    Step,
+    Usage,
+)
 from cts_core import (
     Complete,
     Dispatch,
@@ -54,24 +63,28 @@ def test_happy_path_with_one_fix_completes_and_publishes_finished_once() -> None
     s = start()
     s = answer(s)  # initialize
     s = answer(s)  # generate
-    s = answer(s, ERROR, {"step": "run_tests", "report": "test/x_test.exs:3: undefined"})
+    s = answer(s, ERROR, RunTestsData(compiled=False, report="test/x_test.exs:3: undefined"))
     assert s.last_test_report == "test/x_test.exs:3: undefined"
-    assert "report" not in (s.interactions[-2].result.data or {})  # type: ignore[union-attr]
+    stored = s.interactions[-2].result
+    assert stored is not None
+    assert isinstance(stored.data, RunTestsData)
+    assert stored.data.report == ""  # kept once, as last_test_report
     fix_command = json.loads(s.outbox[-1].payload)["data"]
     assert fix_command["step"] == "fix_compilation_errors"
     assert fix_command["previous_errors"] == "test/x_test.exs:3: undefined"
-    s = answer(s, OK, {"usage": {"input_tokens": 10, "output_tokens": 5, "cost_usd": 0.25}})
+    usage = Usage(input_tokens=10, output_tokens=5, cost_usd=0.25)
+    s = answer(s, OK, AgentData(step="fix_compilation_errors", usage=usage))
     s = answer(s)  # run_tests ok
-    s = answer(s, OK, {"commit_sha": "c" * 40, "branch": "b", "files": ["test/x_test.exs"]})
+    s = answer(s, OK, FinalizeData(commit_sha="c" * 40, branch="b", files=["test/x_test.exs"]))
     assert trail(s) == [
         "initialize", "generate_tests_and_fixtures", "run_tests",
         "fix_compilation_errors", "run_tests", "finalize",
     ]  # fmt: skip
     assert s.status is SessionStatus.COMPLETE
     assert s.outcome is not None
-    assert s.outcome["commit_sha"] == "c" * 40
-    assert s.outcome["fix_attempts"] == 1
-    assert s.outcome["usage"]["cost_usd"] == 0.25
+    assert s.outcome.commit_sha == "c" * 40
+    assert s.outcome.fix_attempts == 1
+    assert s.outcome.usage.cost_usd == 0.25
     assert [i.kind for i in s.outbox].count("finished") == 1
     assert next_step(s) == Wait()
     assert advance(s, now=T0, deadlines=DEADLINES) == s  # a finished session stays put
@@ -89,9 +102,9 @@ def test_fix_attempts_are_bounded() -> None:
     s = start(max_fix_attempts=2)
     s = answer(answer(s), OK)
     for _ in range(2):
-        s = answer(s, ERROR, {"step": "run_tests", "report": "still broken"})
+        s = answer(s, ERROR, RunTestsData(compiled=False, report="still broken"))
         s = answer(s)  # fix
-    s = answer(s, ERROR, {"step": "run_tests", "report": "still broken"})
+    s = answer(s, ERROR, RunTestsData(compiled=False, report="still broken"))
     assert s.status is SessionStatus.FAILED
     assert s.reason is not None
     assert "after 2 fix attempt(s)" in s.reason
@@ -121,7 +134,7 @@ def test_transient_results_are_retried_then_fail_the_session() -> None:
 
 def test_transient_retry_keeps_the_fix_round() -> None:
     s = answer(answer(start()))
-    s = answer(s, ERROR, {"step": "run_tests"})
+    s = answer(s, ERROR, RunTestsData(compiled=False))
     s = answer(s, TRANSIENT)
     assert s.interactions[-1].step is Step.FIX_COMPILATION_ERRORS
     assert (s.interactions[-1].attempt, s.interactions[-1].fix_attempt) == (2, 1)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from cts_contracts import ResultStatus
+from cts_contracts import ResultStatus, RunTestsData
 from cts_store.sessions import changes
 from cts_testing.session_builders import answer, start
 
 
 def test_an_answered_step_sets_its_result_the_next_step_and_the_outbox_only() -> None:
     before = answer(answer(start()))  # initialize and generate answered, run_tests in flight
-    after = answer(before, ResultStatus.ERROR, {"step": "run_tests", "report": "x:1: undefined"})
+    after = answer(
+        before, ResultStatus.ERROR, RunTestsData(compiled=False, report="x:1: undefined")
+    )
     update = changes(before, after)
     # The builders' clock stands still, so deadlines and timestamps are equal and not written.
     assert set(update) == {
@@ -27,9 +29,9 @@ def test_older_interactions_are_not_rewritten_however_long_the_history() -> None
     for _ in range(2):
         session = answer(session)
     for _ in range(9):  # run_tests fails, fix answers: the history grows by two each round
-        session = answer(session, ResultStatus.ERROR, {"step": "run_tests", "report": "r"})
+        session = answer(session, ResultStatus.ERROR, RunTestsData(compiled=False, report="r"))
         session = answer(session)
-    later = answer(session, ResultStatus.ERROR, {"step": "run_tests", "report": "r"})
+    later = answer(session, ResultStatus.ERROR, RunTestsData(compiled=False, report="r"))
     written = [key for key in changes(session, later) if key.startswith("interactions")]
     assert written == [f"interactions.{len(session.interactions) - 1}",
                        f"interactions.{len(session.interactions)}"]  # fmt: skip

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cts_contracts import ResultStatus, SessionRequestedData, SessionStatus, Step
+from cts_contracts import (
+    Outcome,
+    ResultStatus,
+    SessionRequestedData,
+    SessionStatus,
+    Step,
+    StepData,
+)
 
 
 class Scope(BaseModel):
@@ -20,12 +27,15 @@ class Scope(BaseModel):
 
 
 class Result(BaseModel):
+    """An executor's answer (or the sweeper's verdict) as the session keeps it: ``data`` is
+    the step's own contract model (``cts_core.steps`` says which)."""
+
     model_config = ConfigDict(frozen=True)
 
     status: ResultStatus
     summary: str
     error_message: str | None = None
-    data: dict[str, Any] | None = None
+    data: StepData | None = None
     executor: str | None = None
     started_at: datetime | None = None
     completed_at: datetime
@@ -81,7 +91,7 @@ class Session(BaseModel):
     last_test_report: str | None = Field(
         default=None, description="The newest RunTests report, which FixCompilationErrors reads"
     )
-    outcome: dict[str, Any] | None = None
+    outcome: Outcome | None = None
     version: int = 0
     created_at: datetime
     updated_at: datetime

@@ -11,31 +11,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from cts_contracts import (
-    EXECUTOR_OF,
-    Executor,
-    Outcome,
-    SessionFinished,
-    SessionFinishedData,
-    SessionRequestedData,
-    SessionStatus,
-    Step,
-    StepRequested,
-    StepRequestedData,
-    Usage,
-)
+from cts_contracts import RunTestsData, SessionRequestedData, SessionStatus, Step
 from cts_contracts import topics as t
-from cts_contracts.naming import branch_name, workspace_relpath
 from cts_contracts.step_requested import MAX_PREVIOUS_ERRORS
+from cts_core import messages
 from cts_core.model import Interaction, OutboxItem, Result, Session
+from cts_core.steps import command_topic, kind_of
 from cts_core.workflow import Complete, Dispatch, Fail, Wait, next_step
-
-COMMAND_TOPIC: Mapping[Executor, str] = {
-    Executor.AGENT: t.AGENT_STEP_REQUESTED,
-    Executor.TESTS: t.TESTS_STEP_REQUESTED,
-    Executor.GIT: t.GIT_STEP_REQUESTED,
-}
-SOURCE = "cts/orchestrator"
 
 
 def new_session(
@@ -60,9 +42,11 @@ def record_result(session: Session, interaction_id: str, result: Result) -> Sess
     target = session.interaction(interaction_id)
     if target is None or target.result is not None or session.finished:
         return None
-    data = dict(result.data) if result.data else None
-    report = data.pop("report", None) if data else None
-    stored = result.model_copy(update={"data": data})
+    stored, report = result, ""
+    if isinstance(result.data, RunTestsData):
+        # Only the newest report is kept, once (Fix needs it): the history must not grow with it.
+        report = result.data.report
+        stored = result.model_copy(update={"data": result.data.model_copy(update={"report": ""})})
     interactions = [
         i.model_copy(update={"result": stored}) if i.id == interaction_id else i
         for i in session.interactions
@@ -78,8 +62,9 @@ def record_result(session: Session, interaction_id: str, result: Result) -> Sess
         "updated_at": result.completed_at,
     }
     if target.step is Step.RUN_TESTS:
-        # Only the newest report is kept: Fix needs it, and the document must not grow with it.
-        update["last_test_report"] = _report_text(result, report)
+        update["last_test_report"] = (report or result.error_message or result.summary)[
+            :MAX_PREVIOUS_ERRORS
+        ]
     return session.model_copy(update=update)
 
 
@@ -110,13 +95,12 @@ def _dispatch(
         requested_at=now,
         deadline=deadline,
     )
-    command = _command(session, interaction)
     item = OutboxItem(
         id=interaction.id,
         kind="command",
-        topic=COMMAND_TOPIC[EXECUTOR_OF[decision.step]],
+        topic=command_topic(kind_of(decision.step).executor),
         key=session.id,
-        payload=command.model_dump_json(),
+        payload=messages.command(session, interaction).model_dump_json(),
     )
     return session.model_copy(
         update={
@@ -129,75 +113,11 @@ def _dispatch(
     )
 
 
-def _command(session: Session, interaction: Interaction) -> StepRequested:
-    request = session.request
-    previous = None
-    if interaction.step is Step.FIX_COMPILATION_ERRORS:
-        previous = (session.last_test_report or "RunTests failed without a report")[
-            :MAX_PREVIOUS_ERRORS
-        ]
-    files = _files_written(session) if interaction.step is Step.FINALIZE else None
-    data = StepRequestedData(
-        account_id=session.account_id,
-        project_id=session.project_id,
-        session_id=session.id,
-        interaction_id=interaction.id,
-        step=interaction.step,
-        attempt=interaction.attempt,
-        fix_attempt=interaction.fix_attempt,
-        workspace=workspace_relpath(session.account_id, session.project_id, session.id),
-        component=request.component,
-        repository=request.repository,
-        branch=branch_name(request.component.name),
-        expect=request.options.expect,
-        model=request.options.model,
-        test_command=request.options.test_command,
-        previous_errors=previous,
-        deadline=interaction.deadline,
-        files=files,
-        max_cost_usd=request.options.max_cost_usd,
-        spent_usd=spent_usd(session),
-    )
-    return StepRequested(
-        id=interaction.id,
-        source=SOURCE,
-        subject=session.id,
-        time=interaction.requested_at,
-        data=data,
-    )
-
-
-def _files_written(session: Session) -> list[str]:
-    """Every file the agent reported writing in this session: Finalize commits exactly these."""
-    written: set[str] = set()
-    for interaction in session.interactions:
-        data = interaction.result.data if interaction.result and interaction.result.data else {}
-        if interaction.step in (Step.GENERATE_TESTS_AND_FIXTURES, Step.FIX_COMPILATION_ERRORS):
-            written.update(str(path) for path in data.get("files_written") or [])
-    return sorted(written)
-
-
 def _finish(
     session: Session, status: SessionStatus, reason: str | None, *, now: datetime
 ) -> Session:
-    outcome = _outcome(session, now=now)
-    event = SessionFinished(
-        id=f"{session.id}.finished",
-        source=SOURCE,
-        subject=session.id,
-        time=now,
-        data=SessionFinishedData(
-            account_id=session.account_id,
-            project_id=session.project_id,
-            session_id=session.id,
-            request_id=session.request_id,
-            status=status.value,
-            reason=reason[:4000] if reason else None,
-            outcome=outcome,
-            started_at=session.created_at,
-            finished_at=now,
-        ),
-    )
+    outcome = messages.outcome(session, now=now)
+    event = messages.finished(session, status, reason, outcome, now)
     item = OutboxItem(
         id=event.id,
         kind="finished",
@@ -209,7 +129,7 @@ def _finish(
         update={
             "status": status,
             "reason": reason,
-            "outcome": outcome.model_dump(mode="json"),
+            "outcome": outcome,
             "outbox": [*session.outbox, item],
             "outbox_since": session.outbox_since or now,
             "current_deadline": None,
@@ -217,48 +137,6 @@ def _finish(
             "updated_at": now,
         }
     )
-
-
-def _outcome(session: Session, *, now: datetime) -> Outcome:
-    totals = {
-        "input_tokens": 0,
-        "output_tokens": 0,
-        "cache_read_tokens": 0,
-        "cache_write_tokens": 0,
-    }
-    cost = 0.0
-    finalize: dict[str, Any] = {}
-    for interaction in session.interactions:
-        data = interaction.result.data if interaction.result and interaction.result.data else {}
-        usage = data.get("usage") or {}
-        for key in totals:
-            totals[key] += int(usage.get(key, 0))
-        cost += float(usage.get("cost_usd", 0.0))
-        if interaction.step is Step.FINALIZE and interaction.result and data:
-            finalize = data
-    return Outcome(
-        commit_sha=finalize.get("commit_sha"),
-        branch=finalize.get("branch"),
-        files=finalize.get("files", []),
-        fix_attempts=max((i.fix_attempt for i in session.interactions), default=0),
-        usage=Usage(**totals, cost_usd=round(cost, 6)),
-        duration_s=max(0.0, (now - session.created_at).total_seconds()),
-    )
-
-
-def spent_usd(session: Session) -> float:
-    """What the session's answered steps cost (the agent-runner's budget check needs it)."""
-    total = sum(
-        float(((i.result.data or {}).get("usage") or {}).get("cost_usd", 0.0))
-        for i in session.interactions
-        if i.result is not None
-    )
-    return round(total, 6)
-
-
-def _report_text(result: Result, report: object) -> str:
-    text = report if isinstance(report, str) and report else result.error_message or result.summary
-    return text[:MAX_PREVIOUS_ERRORS]
 
 
 def mark_published(session: Session, item_ids: set[str], *, now: datetime) -> Session:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cts_contracts import Expect, ResultStatus, Step
 from cts_core.model import Interaction, Session
+from cts_core.steps import STEPS, kind_of
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,17 @@ Decision = Dispatch | Complete | Fail | Wait
 
 
 def steps(expect: Expect) -> tuple[Step, ...]:
-    """The happy path; FixCompilationErrors is entered only from a failed RunTests."""
-    if expect is Expect.NONE:
-        return (Step.INITIALIZE, Step.GENERATE_TESTS_AND_FIXTURES, Step.FINALIZE)
-    return (Step.INITIALIZE, Step.GENERATE_TESTS_AND_FIXTURES, Step.RUN_TESTS, Step.FINALIZE)
+    """The happy path; a ``repair`` step (FixCompilationErrors) is entered only from a
+    failed RunTests."""
+    wanted = ("always",) if expect is Expect.NONE else ("always", "with_tests")
+    return tuple(kind.step for kind in STEPS if kind.placement in wanted)
 
 
 def next_step(session: Session) -> Decision:
     if session.finished or session.in_flight is not None:
         return Wait()
     if not session.interactions:
-        return Dispatch(Step.INITIALIZE)
+        return Dispatch(steps(session.request.options.expect)[0])
     last = session.interactions[-1]
     assert last.result is not None  # in_flight is None, so the last one has its result
     status = last.result.status
@@ -84,22 +85,16 @@ def _after_error(session: Session, last: Interaction) -> Decision:
 
 
 def _after_ok(session: Session, last: Interaction) -> Decision:
-    if last.step is Step.FINALIZE:
-        return Complete()
     if last.step is Step.FIX_COMPILATION_ERRORS:
         return Dispatch(Step.RUN_TESTS, fix_attempt=last.fix_attempt)
     path = steps(session.request.options.expect)
     if last.step not in path:
         return Fail(f"invalid interaction: {last.step.value} is not a step of this session")
-    following = path[path.index(last.step) + 1]
-    return Dispatch(following, fix_attempt=last.fix_attempt)
+    following = path.index(last.step) + 1
+    if following == len(path):
+        return Complete()
+    return Dispatch(path[following], fix_attempt=last.fix_attempt)
 
 
 def _label(step: Step) -> str:
-    return {
-        Step.INITIALIZE: "Initialize",
-        Step.GENERATE_TESTS_AND_FIXTURES: "GenerateTestsAndFixtures",
-        Step.RUN_TESTS: "RunTests",
-        Step.FIX_COMPILATION_ERRORS: "FixCompilationErrors",
-        Step.FINALIZE: "Finalize",
-    }[step]
+    return kind_of(step).label

@@ -13,36 +13,20 @@ from collections.abc import Callable
 
 from faststream import FastStream
 
-from cts_contracts import Step
-from cts_contracts.step_completed import AgentData, FinalizeData, InitializeData, RunTestsData
+from cts_contracts import Executor
 from cts_contracts.step_requested import StepRequestedData
-from cts_contracts.topics import AGENT_STEP_REQUESTED, GIT_STEP_REQUESTED, TESTS_STEP_REQUESTED
+from cts_core import command_topic
 from cts_runtime.broker import make_broker
 from cts_runtime.executor import StepOutcome, register_executor
 from cts_runtime.settings import ServiceSettings
+from cts_testing.answers import sample_data, sample_summary
 
 Script = Callable[[StepRequestedData, int], StepOutcome | None]
 """(command, how many times this session's step was seen before) -> outcome; None = default."""
 
 
 def default_outcome(command: StepRequestedData) -> StepOutcome:
-    sha = "0" * 39 + "1"
-    step = command.step
-    if step is Step.INITIALIZE:
-        return StepOutcome.ok("branch ready", InitializeData(branch=command.branch, base_sha=sha))
-    if step in (Step.GENERATE_TESTS_AND_FIXTURES, Step.FIX_COMPILATION_ERRORS):
-        return StepOutcome.ok(
-            "files written",
-            AgentData(step=step.value, files_written=[command.component.test_file]),
-        )
-    if step is Step.RUN_TESTS:
-        return StepOutcome.ok("red as expected", RunTestsData(compiled=True, total=2, failed=2))
-    return StepOutcome.ok(
-        "committed",
-        FinalizeData(
-            commit_sha="c" * 40, branch=command.branch, files=[command.component.test_file]
-        ),
-    )
+    return StepOutcome.ok(sample_summary(command.step), sample_data(command.step))
 
 
 class FakeExecutors:
@@ -63,18 +47,17 @@ class FakeExecutors:
         self._broker = make_broker(
             ServiceSettings(kafka_bootstrap_servers=bootstrap), client_id="fake-executors"
         )
-        for name, command_topic in (
-            ("agent", AGENT_STEP_REQUESTED),
-            ("tests", TESTS_STEP_REQUESTED),
-            ("git", GIT_STEP_REQUESTED),
-        ):
-            if name not in roles:  # a real executor plays that role
+        for executor in Executor:
+            if executor.value not in roles:  # a real executor plays that role
                 continue
             settings = ServiceSettings(
                 kafka_bootstrap_servers=bootstrap, topic_prefix=topic_prefix,
-                group_prefix=group_prefix, service_name=f"fake-{name}", step_deadline_s=60,
+                group_prefix=group_prefix, service_name=f"fake-{executor.value}",
+                step_deadline_s=60,
             )  # fmt: skip
-            register_executor(self._broker, settings, command_topic=command_topic, runner=self._run)
+            register_executor(
+                self._broker, settings, command_topic=command_topic(executor), runner=self._run
+            )
         self.app = FastStream(self._broker)
 
     async def _run(self, command: StepRequestedData) -> StepOutcome:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cts_contracts import ResultStatus, Step
+from cts_contracts import ResultStatus, Step, StepDataModel
 from cts_core import Result, Session, advance, new_session, record_result
 from cts_testing.factories import session_request
 
@@ -21,7 +21,7 @@ def start(**options: Any) -> Session:
 def answer(
     session: Session,
     status: ResultStatus = ResultStatus.OK,
-    data: dict[str, Any] | None = None,
+    data: StepDataModel | None = None,
     summary: str = "done",
 ) -> Session:
     """Record a result for the in-flight interaction and advance."""

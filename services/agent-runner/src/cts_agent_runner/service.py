@@ -31,15 +31,16 @@ from cts_agent_runner.rules import load_rules, render_rules
 from cts_agent_runner.settings import AgentRunnerSettings
 from cts_agent_runner.tools import ToolBox
 from cts_agent_runner.transcripts import Transcript, TranscriptStore
-from cts_contracts import AgentData, Step
+from cts_contracts import AgentData, Executor, Step
 from cts_contracts.step_requested import StepRequestedData
+from cts_core import steps_run_by
 from cts_runtime.executor import NoAnswer, StepOutcome
 from cts_runtime.logs import get_logger
 from cts_runtime.workspace import step_workspace
 
 log = get_logger(__name__)
 
-AGENT_STEPS = (Step.GENERATE_TESTS_AND_FIXTURES, Step.FIX_COMPILATION_ERRORS)
+AGENT_STEPS = steps_run_by(Executor.AGENT)
 DEADLINE_MARGIN_S = 10
 """Our loop ends this long before the command's deadline, so the answer is ours, not a timeout."""
 WRITABLE_DIRS = ("test/support",)

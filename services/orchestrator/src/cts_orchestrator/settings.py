@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cts_contracts import Step
+from cts_core import STEPS
 from cts_runtime.settings import ServiceSettings
 
-_DEADLINE = "Seconds %s may take before the sweeper counts it as a transient failure"
+RENAMED = ("INITIALIZE", "GENERATE", "RUN_TESTS", "FIX", "FINALIZE")
+"""The per-step ``CTS_DEADLINE_<STEP>_S`` variables that ``CTS_STEP_DEADLINES_S`` replaced."""
 
 
 class OrchestratorSettings(ServiceSettings):
@@ -35,13 +38,13 @@ class OrchestratorSettings(ServiceSettings):
     max_cas_retries: int = Field(
         default=20, ge=1, description="Tries of one session write that lost a version race"
     )
-    deadline_initialize_s: int = Field(default=600, ge=1, description=_DEADLINE % "Initialize")
-    deadline_generate_s: int = Field(
-        default=1800, ge=1, description=_DEADLINE % "GenerateTestsAndFixtures"
+    step_deadlines_s: dict[Step, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict,
+        description="Deadlines of single steps in seconds, as JSON (e.g. "
+        '{"run_tests": 1200}); a step not named keeps its default from cts_core.steps '
+        "(initialize 600, generate_tests_and_fixtures 1800, run_tests 900, "
+        "fix_compilation_errors 1800, finalize 600)",
     )
-    deadline_run_tests_s: int = Field(default=900, ge=1, description=_DEADLINE % "RunTests")
-    deadline_fix_s: int = Field(default=1800, ge=1, description=_DEADLINE % "FixCompilationErrors")
-    deadline_finalize_s: int = Field(default=600, ge=1, description=_DEADLINE % "Finalize")
     fault_injection: Literal["", "crash-after-record"] = Field(
         default="",
         description="Reliability tests only: SIGKILL this process right after recording a "
@@ -53,11 +56,25 @@ class OrchestratorSettings(ServiceSettings):
         "recorded command is for this step (default: the first command recorded)",
     )
 
+    @model_validator(mode="after")
+    def _no_renamed_deadlines(self) -> Self:
+        """A deadline set under its old name would be ignored without a word: refuse it."""
+        old = [
+            f"CTS_DEADLINE_{name}_S" for name in RENAMED if f"CTS_DEADLINE_{name}_S" in os.environ
+        ]
+        if old:
+            raise ValueError(
+                f"{', '.join(old)}: renamed; set CTS_STEP_DEADLINES_S as JSON instead, "
+                'e.g. {"run_tests": 900}'
+            )
+        return self
+
     def deadlines(self) -> dict[Step, timedelta]:
+        """Every step's deadline: the registry's default unless ``step_deadlines_s`` names it."""
+        chosen = self.step_deadlines_s
         return {
-            Step.INITIALIZE: timedelta(seconds=self.deadline_initialize_s),
-            Step.GENERATE_TESTS_AND_FIXTURES: timedelta(seconds=self.deadline_generate_s),
-            Step.RUN_TESTS: timedelta(seconds=self.deadline_run_tests_s),
-            Step.FIX_COMPILATION_ERRORS: timedelta(seconds=self.deadline_fix_s),
-            Step.FINALIZE: timedelta(seconds=self.deadline_finalize_s),
+            kind.step: timedelta(seconds=chosen[kind.step])
+            if kind.step in chosen
+            else kind.deadline
+            for kind in STEPS
         }
