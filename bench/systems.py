@@ -24,8 +24,9 @@ from bench.executor import FailWhen, InstantExecutor
 from bench.processes import Service, wait_for_groups
 from cts_contracts import topics as t
 from cts_runtime.topics_admin import ensure_topics
-from cts_store.sessions import to_document
+from cts_store.documents import to_document
 from cts_testing import session_builders
+from cts_testing.answers import sample_data
 from cts_testing.factories import session_requested
 
 Kind = Literal["cts", "floor", "floor-cas"]
@@ -147,7 +148,7 @@ def _cts_sizes() -> tuple[int, int, int]:
     session = session_builders.start()
     command = len(session.outbox[0].payload)
     while session.in_flight is not None:
-        session = session_builders.answer(session, data={"step": session.in_flight.step.value})
+        session = session_builders.answer(session, data=sample_data(session.in_flight.step))
     finished = session.model_copy(update={"outbox": [], "outbox_since": None})
     request = len(session_requested().model_dump_json())
     return len(bson.encode(to_document(finished))), command, request

@@ -36,9 +36,10 @@ from cts_contracts.topics import (
     TESTS_STEP_REQUESTED,
     topic,
 )
+from cts_core import Scope, Session
 from cts_runtime.topics_admin import ensure_topics
 from cts_store import SessionStore
-from cts_store.sessions import to_document
+from cts_store.documents import to_document
 from cts_test_runner.process_tree import kill_run
 from cts_testing.factories import session_requested
 from cts_testing.kafka import Collector, delete_topics
@@ -486,10 +487,20 @@ async def verify(
     return verdicts
 
 
+async def stored_session(db: Any, session_id: str) -> Session | None:
+    """A session as every reader sees it, through the store in its own tenant's scope: the
+    store applies the versions its writers claimed (a writer may die between its claim and
+    its document)."""
+    raw = await db["sessions"].find_one({"_id": session_id})
+    if raw is None:
+        return None
+    scope = Scope(account_id=raw["account_id"], project_id=raw["project_id"])
+    return await SessionStore(db).get(scope, session_id)
+
+
 async def read_session(db: Any, session_id: str) -> dict[str, Any] | None:
-    """A session as every reader sees it: the store catches the document up with the
-    versions its writers claimed (a writer may die between its claim and its write)."""
-    session = await SessionStore(db).get_unscoped(session_id)
+    """``stored_session`` as its document."""
+    session = await stored_session(db, session_id)
     return None if session is None else to_document(session)
 
 

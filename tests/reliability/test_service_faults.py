@@ -21,7 +21,6 @@ from cts_contracts.topics import (
     TESTS_STEP_REQUESTED,
     topic,
 )
-from cts_store import SessionStore
 from cts_test_runner.process_tree import descendants, live_processes
 from cts_testing.kafka import publish
 from cts_testing.stack import Endpoints
@@ -41,6 +40,7 @@ from tests.reliability.harness import (
     read_session,
     report,
     session_id,
+    stored_session,
     verify,
     wait_finished,
     wait_until,
@@ -80,7 +80,7 @@ async def test_orchestrator_killed_after_recording_a_command_before_publishing_i
             assert exit_code == -9, services.logs()
             # Read as every reader reads: the claim is the record, even where the crash came
             # before the session document was written.
-            stored = await SessionStore(db).get_unscoped(sid)
+            stored = await stored_session(db, sid)
             assert stored is not None
             last = stored.interactions[-1]
             assert (last.step, last.result) == (Step.RUN_TESTS, None)

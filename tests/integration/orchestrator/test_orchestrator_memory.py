@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from cts_contracts import SessionStatus, Step, StepCompletedData, StepRequested
-from cts_orchestrator.orchestrator import Orchestrator
-from cts_orchestrator.ports import SystemClock
+from cts_orchestrator.adapters import SystemClock
+from cts_orchestrator.bootstrap import Orchestrator, bootstrap
+from cts_orchestrator.ports import Liveness, Publisher
 from cts_runtime.executor import completion
-from cts_store import SessionStore
+from cts_store import SessionStore, WriteBehind
 from cts_testing.factories import session_request
 from cts_testing.fake_executors import default_outcome
 
@@ -35,26 +36,32 @@ def answer_last(recorder: Recorder) -> StepCompletedData:
     return completion(command, default_outcome(command), executor="t", started_at=started).data
 
 
-def orchestrator(store: SessionStore, recorder: Recorder) -> Orchestrator:
-    return Orchestrator(store, recorder, SystemClock(), deadlines=DEADLINES)
+def orchestrator(
+    store: SessionStore, publisher: Publisher, liveness: Liveness | None = None
+) -> Orchestrator:
+    """Documents written with every claim (``CTS_DOCUMENT_DELAY_S=0``), so the raw documents
+    show each step."""
+    documents = WriteBehind(store, delay_s=0)
+    return bootstrap(store, documents, publisher, SystemClock(), deadlines=DEADLINES,
+                     liveness=liveness)  # fmt: skip
 
 
 async def test_a_replica_with_a_stale_memory_reloads_and_decides_once(mongo_db: Any) -> None:
     store, recorder = SessionStore(mongo_db), Recorder()
     first, second = orchestrator(store, recorder), orchestrator(store, recorder)
     request = session_request()
-    await first.on_session_requested(request)
-    await first.on_step_completed(answer_last(recorder))  # first remembers version 1
-    await second.on_step_completed(answer_last(recorder))  # second moves it to version 2
-    await first.on_step_completed(answer_last(recorder))  # first's memory is behind: reload
-    await first.on_step_completed(answer_last(recorder))  # Finalize
+    await first.service.on_session_requested(request)
+    await first.service.on_step_completed(answer_last(recorder))  # first remembers version 1
+    await second.service.on_step_completed(answer_last(recorder))  # second moves it to version 2
+    await first.service.on_step_completed(answer_last(recorder))  # first's memory is behind: reload
+    await first.service.on_step_completed(answer_last(recorder))  # Finalize
     doc = await mongo_db["sessions"].find_one({"_id": request.session_id})
     assert doc["status"] == SessionStatus.COMPLETE.value
     assert [i["step"] for i in doc["interactions"]] == [
         "initialize", "generate_tests_and_fixtures", "run_tests", "finalize",
     ]  # fmt: skip
     assert [c.data.step.value for c in recorder.sent] == [i["step"] for i in doc["interactions"]]
-    assert doc["version"] == 4
+    assert doc["version"] == 5, "four steps, then the end's emptied outbox, a claim of its own"
     assert doc["outbox"] == []
 
 
@@ -62,11 +69,11 @@ async def test_a_published_command_waits_in_the_outbox_for_its_answer(mongo_db: 
     store, recorder = SessionStore(mongo_db), Recorder()
     orch = orchestrator(store, recorder)
     request = session_request()
-    await orch.on_session_requested(request)
+    await orch.service.on_session_requested(request)
     stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
     assert [i["id"] for i in stored["outbox"]] == [recorder.sent[-1].id]
     assert stored["outbox_owner"] == orch.instance_id  # the sweeper leaves it to this process
-    await orch.on_step_completed(answer_last(recorder))
+    await orch.service.on_step_completed(answer_last(recorder))
     stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
     assert [i["id"] for i in stored["outbox"]] == [recorder.sent[-1].id], "the answer's write"
     assert stored["interactions"][0]["result"]["status"] == "ok"
@@ -78,8 +85,8 @@ async def test_a_clean_shutdown_marks_its_published_outboxes_published(mongo_db:
     orch = orchestrator(store, recorder)
     requests = [session_request(), session_request()]
     for request in requests:
-        await orch.on_session_requested(request)
-    assert await orch.release() == 2
+        await orch.service.on_session_requested(request)
+    assert await orch.relay.release() == 2
     for request in requests:
         stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
         assert stored["outbox"] == []
@@ -90,12 +97,12 @@ async def test_a_duplicate_seen_through_a_stale_memory_changes_nothing(mongo_db:
     store, recorder = SessionStore(mongo_db), Recorder()
     first, second = orchestrator(store, recorder), orchestrator(store, recorder)
     request = session_request()
-    await first.on_session_requested(request)
-    await first.on_step_completed(answer_last(recorder))  # Generate in flight, remembered
+    await first.service.on_session_requested(request)
+    await first.service.on_step_completed(answer_last(recorder))  # Generate in flight, remembered
     generated = answer_last(recorder)
-    await second.on_step_completed(generated)  # recorded by the other replica
+    await second.service.on_step_completed(generated)  # recorded by the other replica
     before = await mongo_db["sessions"].find_one({"_id": request.session_id})
-    await first.on_step_completed(generated)  # a duplicate; first's copy says "unanswered"
+    await first.service.on_step_completed(generated)  # a duplicate; first's copy says "unanswered"
     after = await mongo_db["sessions"].find_one({"_id": request.session_id})
     assert after["version"] == before["version"] == 2
     assert len(after["interactions"]) == 3
@@ -128,10 +135,10 @@ class Failing(Recorder):
 async def test_a_duplicate_re_sends_only_what_its_writer_will_not(mongo_db: Any) -> None:
     store, recorder = SessionStore(mongo_db), Recorder()
     gone = orchestrator(store, recorder)
-    rescuer = Orchestrator(store, recorder, SystemClock(), deadlines=DEADLINES, liveness=Silent())
+    rescuer = orchestrator(store, recorder, liveness=Silent())
     request = session_request()
-    await gone.on_session_requested(request)
-    await rescuer.on_session_requested(request)  # a duplicate request; its writer is gone
+    await gone.service.on_session_requested(request)
+    await rescuer.service.on_session_requested(request)  # a duplicate request; its writer is gone
     assert [c.id for c in recorder.sent] == [recorder.sent[0].id] * 2
     stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
     assert stored["outbox"] == [], "sent once more, then marked sent"
@@ -142,9 +149,9 @@ async def test_a_failed_publish_leaves_the_outbox_to_whoever_comes_next(mongo_db
     orch = orchestrator(store, failing)
     request = session_request()
     with pytest.raises(ConnectionError):
-        await orch.on_session_requested(request)
+        await orch.service.on_session_requested(request)
     stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
     assert stored["outbox_owner"] is None, "disowned"
     failing.fail = False
-    await orch.on_session_requested(request)  # the redelivery
+    await orch.service.on_session_requested(request)  # the redelivery
     assert [c.data.step.value for c in failing.sent] == ["initialize"]

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cts_contracts import Step
-from cts_orchestrator.orchestrator import Orchestrator
+from cts_orchestrator.bootstrap import bootstrap
 from cts_orchestrator.sweeper import Sweeper
-from cts_store import Instances, SessionStore
+from cts_store import Instances, SessionStore, WriteBehind
 from cts_testing.factories import session_request
 
 DEADLINES = dict.fromkeys(Step, timedelta(minutes=5))
@@ -33,15 +33,18 @@ class Recorder:
 async def test_only_outboxes_of_silent_writers_are_re_published(mongo_db: Any) -> None:
     store, instances, clock = SessionStore(mongo_db), Instances(mongo_db), Clock()
     writer_pub, rescuer_pub = Recorder(), Recorder()
-    writer = Orchestrator(store, writer_pub, clock, deadlines=DEADLINES, instance_id="writer")
-    rescuer = Orchestrator(store, rescuer_pub, clock, deadlines=DEADLINES, instance_id="rescuer")
+    documents = WriteBehind(store, delay_s=0)
+    writer = bootstrap(store, documents, writer_pub, clock, deadlines=DEADLINES,
+                       instance_id="writer")  # fmt: skip
+    rescuer = bootstrap(store, documents, rescuer_pub, clock, deadlines=DEADLINES,
+                        instance_id="rescuer")  # fmt: skip
     sweepers = {
         name: Sweeper(orch, store, instances, clock, interval_s=1, outbox_grace_s=10)
         for name, orch in (("writer", writer), ("rescuer", rescuer))
     }
     request = session_request()
     await sweepers["writer"].beat()
-    await writer.on_session_requested(request)  # published; stays in the outbox
+    await writer.service.on_session_requested(request)  # published; stays in the outbox
     assert len(writer_pub.sent) == 1
 
     clock.at += timedelta(seconds=11)

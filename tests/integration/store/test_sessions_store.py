@@ -9,7 +9,7 @@ import pytest
 
 from cts_contracts import ResultStatus, SessionStatus
 from cts_core import Result, Scope, advance, new_session, record_result
-from cts_store import ArtifactStore, SessionStore
+from cts_store import SessionStore
 from cts_testing.factories import session_request
 from cts_testing.session_builders import DEADLINES
 
@@ -47,18 +47,16 @@ async def test_another_accounts_session_is_not_found(store: SessionStore) -> Non
     other = Scope(account_id="intruder", project_id=session.project_id)
     assert await store.get(other, session.id) is None
     assert (await store.list_sessions(other)).sessions == []
-    assert (
-        await store.save(session.model_copy(update={"account_id": "intruder"}), expected_version=0)
-        is None
-    )
+    intruder = session.model_copy(update={"account_id": "intruder"})
+    assert await store.claim(intruder, intruder.model_copy(update={"reason": "x"})) is None
     assert (await store.get(session.scope, session.id)) == session
 
 
-async def test_save_is_compare_and_set_on_version(store: SessionStore) -> None:
+async def test_a_claim_is_compare_and_set_on_version(store: SessionStore) -> None:
     session, _ = await store.create_or_get(new_session(session_request(), now=NOW))
     moved = advance(session, now=NOW, deadlines=DEADLINES)
-    won = await store.save(moved, expected_version=0)
-    lost = await store.save(moved, expected_version=0)
+    won = await store.claim(session, moved)
+    lost = await store.claim(session, moved)
     assert won is not None
     assert won.version == 1
     assert lost is None
@@ -68,7 +66,7 @@ async def test_save_is_compare_and_set_on_version(store: SessionStore) -> None:
         won, in_flight.id, Result(status=ResultStatus.OK, summary="ok", completed_at=NOW)
     )
     assert answered is not None
-    saved = await store.save(answered, expected_version=won.version)
+    saved = await store.claim(won, answered)
     assert saved is not None
     assert saved.version == 2
 
@@ -94,8 +92,9 @@ async def test_sweeper_queries_find_pending_outbox_and_overdue_sessions(
     store: SessionStore,
 ) -> None:
     session, _ = await store.create_or_get(new_session(session_request(), now=NOW))
-    moved = await store.save(advance(session, now=NOW, deadlines=DEADLINES), expected_version=0)
+    moved = await store.claim(session, advance(session, now=NOW, deadlines=DEADLINES))
     assert moved is not None
+    await store.write_documents([moved])
     assert [s.id for s in await store.with_pending_outbox(older_than=NOW)] == [session.id]
     assert await store.with_pending_outbox(older_than=NOW - timedelta(seconds=1)) == []
     deadline = moved.current_deadline
@@ -111,21 +110,3 @@ async def test_an_outbox_whose_writer_lives_is_left_to_it(store: SessionStore) -
     assert await store.with_pending_outbox(older_than=later, live_owners={"replica-a"}) == []
     found = await store.with_pending_outbox(older_than=later, live_owners={"replica-b"})
     assert [s.id for s in found] == [session.id]
-
-
-async def test_artifacts_are_capped_scoped_and_idempotent(mongo_db: Any) -> None:
-    artifacts = ArtifactStore(mongo_db, cap=100)
-    await artifacts.ensure_indexes()
-    scope = Scope(account_id="acme", project_id="shop")
-    text = "head" + "x" * 1000 + "tail"
-    await artifacts.put(scope, artifact_id="a1", interaction_id="i1", kind="test-output", text=text)
-    await artifacts.put(scope, artifact_id="a1", interaction_id="i1", kind="test-output", text=text)
-    stored = await artifacts.get(scope, "a1")
-    assert stored is not None
-    assert stored["truncated"] is True
-    assert stored["size"] == len(text)
-    assert stored["text"].startswith("head")
-    assert stored["text"].endswith("tail")
-    assert "truncated: 908 characters omitted" in stored["text"]
-    assert await artifacts.get(Scope(account_id="other", project_id="shop"), "a1") is None
-    assert await mongo_db["artifacts"].count_documents({}) == 1

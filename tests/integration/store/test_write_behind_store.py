@@ -16,9 +16,9 @@ async def _versions(store: SessionStore, count: int) -> tuple[Session, list[Sess
     versions: list[Session] = []
     for _ in range(count):
         previous = versions[-1] if versions else session
-        claimed = await store.claim_changes(previous, answer(previous))
+        claimed = await store.claim(previous, answer(previous))
         assert claimed is not None
-        versions.append(claimed.session)
+        versions.append(claimed)
     return session, versions
 
 
@@ -51,7 +51,6 @@ async def test_a_whole_write_of_an_older_version_is_undone_for_readers(mongo_db:
 
     assert (await mongo_db["sessions"].find_one({"_id": session.id}))["version"] == 1
     assert await store.get(session.scope, session.id) == v3
-    assert (await mongo_db["sessions"].find_one({"_id": session.id}))["version"] == 3
 
 
 async def test_the_end_is_written_at_once_and_supersedes_what_waits(mongo_db: Any) -> None:

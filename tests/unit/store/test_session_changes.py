@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cts_contracts import ResultStatus, RunTestsData
-from cts_store.sessions import changes
+from cts_store.documents import changes
 from cts_testing.session_builders import answer, start
 
 

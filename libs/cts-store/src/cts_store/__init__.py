@@ -1,20 +1,19 @@
-"""CTS MongoDB repositories on PyMongo's async API: sessions (with the outbox) and artifacts."""
+"""CTS MongoDB repositories on PyMongo's async API: sessions (with the outbox), their version
+claims, the orchestrator instances' heartbeats."""
 
-from cts_store.artifacts import ArtifactStore, cap_text
 from cts_store.client import connect
 from cts_store.instances import Instances
+from cts_store.paging import Page
 from cts_store.recent import RecentSessions
-from cts_store.sessions import Claimed, Page, SessionStore
+from cts_store.sessions import Loaded, SessionStore
 from cts_store.write_behind import WriteBehind
 
 __all__ = [
-    "ArtifactStore",
-    "Claimed",
     "Instances",
+    "Loaded",
     "Page",
     "RecentSessions",
     "SessionStore",
     "WriteBehind",
-    "cap_text",
     "connect",
 ]

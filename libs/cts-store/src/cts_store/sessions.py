@@ -1,19 +1,22 @@
-"""The sessions collection: create-or-get by idempotency key, scoped reads, compare-and-set.
+"""The sessions collection: create-or-get by idempotency key, scoped reads, and one way to
+change a session.
 
-Written for the intersection of MongoDB and FerretDB v1: no transactions, no change streams, no
-``arrayFilters``. Every write is a compare-and-set on ``version`` (``versions.VersionLog``), so
-one writer wins and a stale writer learns it (``None``) and re-decides from the fresh document.
-Every hot-path query addresses a session by ``_id`` alone and checks the tenant in memory:
-FerretDB v1 serves only that filter from an index.
+One write path: after its creation a session changes only by a claimed version
+(``claim``: the compare-and-set, ``versions.VersionLog``), and its document is only ever
+replaced whole by ``write_documents`` (``WriteBehind`` calls it for the orchestrator). Reads
+never write: a reader applies the claims the document trails in memory, so what it returns
+is the last claimed version; the writer brings the document up.
+
+Written for the intersection of MongoDB and FerretDB v1: no transactions, no change streams,
+no ``arrayFilters``. Every hot-path query addresses a session by ``_id`` alone and checks the
+tenant in memory: FerretDB v1 serves only that filter from an index.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -23,73 +26,17 @@ from pymongo.errors import DuplicateKeyError
 from cts_contracts import SessionStatus
 from cts_contracts.naming import session_id_for
 from cts_core import Scope, Session
+from cts_store.documents import Document, changes, from_document, to_document
+from cts_store.paging import Page, page_query
 from cts_store.versions import VersionLog
 
-Document = dict[str, Any]
-
 
 @dataclass(frozen=True)
-class Page:
-    sessions: list[Session]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A version this writer won: ``session`` is what the store holds from now on (readers
-    catch up from the claim); ``write()`` brings the session document up to it."""
-
+class Loaded:
     session: Session
-    _log: VersionLog
-    _change: Document
-
-    async def write(self) -> Session:
-        await self._log.write(self.session.id, self._change)
-        return self.session
-
-
-def to_document(session: Session) -> Document:
-    doc = session.model_dump(mode="python", exclude={"id"})
-    doc["_id"] = session.id
-    doc["request"] = session.request.model_dump(mode="json")
-    doc["outbox_pending"] = bool(session.outbox)
-    return doc
-
-
-def changes(old: Session, new: Session) -> Document:
-    """The ``$set`` that turns stored ``old`` into ``new``: only the fields that differ, and
-    ``interactions`` as its new or changed elements, so a write costs what changed rather
-    than the session's whole history."""
-    update: Document = {}
-    for name in Session.model_fields:
-        before, after = getattr(old, name), getattr(new, name)
-        if name in ("id", "version") or before is after:
-            continue
-        if name == "interactions" and len(after) >= len(before):
-            for index, item in enumerate(after):
-                if index >= len(before) or (item is not before[index] and item != before[index]):
-                    update[f"interactions.{index}"] = item.model_dump(mode="python")
-            continue
-        if before != after:
-            update[name] = _field(new, name)
-    if "outbox" in update:
-        update["outbox_pending"] = bool(new.outbox)
-    return update
-
-
-def _field(session: Session, name: str) -> Any:
-    if name == "request":
-        return session.request.model_dump(mode="json")
-    return session.model_dump(mode="python", include={name})[name]
-
-
-def from_document(doc: Document) -> Session:
-    fields = {k: v for k, v in doc.items() if k not in ("_id", "outbox_pending")}
-    return Session.model_validate({"id": doc["_id"], **fields})
-
-
-def _scoped(scope: Scope, **query: Any) -> Document:
-    return {"account_id": scope.account_id, "project_id": scope.project_id, **query}
+    behind: bool
+    """The document trails the claims (its writer died, or its write is still pending): the
+    orchestrator, the writer, brings it up."""
 
 
 def _in_scope(doc: Document, scope: Scope) -> bool:
@@ -105,7 +52,7 @@ def _owns_its_id(session: Session) -> bool:
 class SessionStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._sessions: AsyncCollection[Document] = database["sessions"]
-        self._log = VersionLog(database, self._sessions)
+        self._log = VersionLog(database)
 
     async def ensure_indexes(self) -> None:
         """Idempotent: creating an index that exists with the same spec is a no-op."""
@@ -124,7 +71,8 @@ class SessionStore:
         )
 
     async def create_or_get(self, session: Session) -> tuple[Session, bool]:
-        """Insert ``session``; when its request was seen before, return the stored one."""
+        """Insert ``session`` (its version 0); when its request was seen before, return the
+        stored one."""
         try:
             await self._sessions.insert_one(to_document(session))
         except DuplicateKeyError:
@@ -135,19 +83,19 @@ class SessionStore:
                 or existing.get("request_id") != session.request_id
             ):
                 raise
-            return from_document(await self._log.catch_up(existing)), False
+            return (await self._read(existing)).session, False
         return session, True
 
     async def get(self, scope: Scope, session_id: str) -> Session | None:
+        loaded = await self.load(scope, session_id)
+        return loaded.session if loaded else None
+
+    async def load(self, scope: Scope, session_id: str) -> Loaded | None:
+        """``get`` for the writer: also says whether the document needs a write."""
         doc = await self._sessions.find_one({"_id": session_id})
         if doc is None or not _in_scope(doc, scope):
             return None
-        return from_document(await self._log.catch_up(doc))
-
-    async def get_unscoped(self, session_id: str) -> Session | None:
-        """For the orchestrator's sweeper only, which serves every tenant."""
-        doc = await self._sessions.find_one({"_id": session_id})
-        return from_document(await self._log.catch_up(doc)) if doc else None
+        return await self._read(doc)
 
     async def list_sessions(
         self,
@@ -157,54 +105,25 @@ class SessionStore:
         limit: int = 50,
         cursor: str | None = None,
     ) -> Page:
-        query = _scoped(scope)
-        if status is not None:
-            query["status"] = status.value
-        if cursor:
-            created_at, session_id = _decode_cursor(cursor)
-            query["$or"] = [
-                {"created_at": {"$lt": created_at}},
-                {"created_at": created_at, "_id": {"$lt": session_id}},
-            ]
-        limit = max(1, min(limit, 500))
+        query, limit = page_query(scope, status=status, limit=limit, cursor=cursor)
         found = self._sessions.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
         docs = await found.limit(limit + 1).to_list()
-        sessions = [from_document(await self._log.catch_up(d)) for d in docs[:limit]]
-        more = len(docs) > limit
-        return Page(sessions, _encode_cursor(sessions[-1]) if more and sessions else None)
+        return Page.of([await self._session(d) for d in docs[:limit]], more=len(docs) > limit)
 
-    async def save(self, session: Session, *, expected_version: int) -> Session | None:
-        """Compare-and-set: write ``session`` as version ``expected_version + 1`` only if the
-        stored version is still ``expected_version``; ``None`` when another writer won."""
-        current = await self.get(session.scope, session.id)
-        if current is None or current.version != expected_version:
-            return None
-        whole = {k: v for k, v in to_document(session).items() if k not in ("_id", "version")}
-        claimed = await self._claim(current, session, whole)
-        return await claimed.write() if claimed else None
-
-    async def save_changes(self, previous: Session, session: Session) -> Session | None:
-        """Compare-and-set like ``save`` (``previous`` must still be the stored version), but
-        writing only what differs from ``previous``; returns ``session`` at the new version,
-        or ``None`` when another writer won."""
-        claimed = await self.claim_changes(previous, session)
-        return await claimed.write() if claimed else None
-
-    async def claim_changes(self, previous: Session, session: Session) -> Claimed | None:
-        """The compare-and-set itself: once it returns, ``session`` is stored (a reader
-        catches up from the claim), so publishing may go on while ``write()`` runs."""
+    async def claim(self, previous: Session, session: Session) -> Session | None:
+        """The compare-and-set: ``session`` becomes version ``previous.version + 1`` only if
+        nobody claimed that version first; ``None`` when another writer did (or ``previous``
+        is not the tenant's own session). Once it returns, every reader gets the new version;
+        the document follows with ``write_documents``."""
         if (session.id, session.scope) != (previous.id, previous.scope):
             raise ValueError("a session's id and tenant never change")
-        return await self._claim(previous, session, changes(previous, session))
-
-    async def _claim(self, previous: Session, session: Session, change: Document) -> Claimed | None:
         if not _owns_its_id(previous):
             return None  # another tenant's session id: as unknown as a stale version
         saved = session.model_copy(update={"version": previous.version + 1})
-        change = {**change, "version": saved.version}
+        change = {**changes(previous, session), "version": saved.version}
         if not await self._log.claim(previous.id, saved.version, change):
             return None
-        return Claimed(saved, self._log, change)
+        return saved
 
     async def write_documents(self, sessions: list[Session]) -> None:
         """Bring session documents up to these (claimed) versions: each replaced whole, by
@@ -219,32 +138,9 @@ class SessionStore:
     async def unsuperseded(self, sessions: list[Session]) -> list[Session]:
         """Those of ``sessions`` whose next version nobody claimed yet: a write-behind of a
         superseded version would put the document back (readers would still be right, but
-        queries on the document would see the older session until someone read it)."""
+        queries on the document would see the older session until its writer wrote again)."""
         taken = await asyncio.gather(*(self._log.is_claimed(s.id, s.version + 1) for s in sessions))
         return [s for s, later in zip(sessions, taken, strict=True) if not later]
-
-    async def pull_published(self, session: Session, item_ids: set[str]) -> None:
-        """Take published items out of the stored outbox: ``$pullAll`` by value, which removes
-        exactly these items whatever else a concurrent writer changed, so it needs no
-        compare-and-set and addresses the session by ``_id`` alone (its tenant was checked
-        when it was loaded). Every later transition rewrites the outbox and its timestamp.
-
-        A lone ``_id`` is also the only filter FerretDB v1 answers from its index path; any
-        other filter makes it decode every document of the collection.
-        """
-        items = [i.model_dump(mode="python") for i in session.outbox if i.id in item_ids]
-        if not items:
-            return
-        update: Document = {"$pullAll": {"outbox": items}}
-        if session.finished and len(items) == len(session.outbox):
-            # A finished session gains no outbox items, so nothing can be pending any more.
-            update["$set"] = {"outbox_pending": False, "outbox_since": None}
-        await self._sessions.update_one({"_id": session.id}, update)
-
-    async def disown_outbox(self, session_id: str) -> None:
-        """After a failed publish: the outbox is nobody's, so any replica's recovery sends
-        it (by ``_id`` alone: the field only steers recovery, never a decision)."""
-        await self._sessions.update_one({"_id": session_id}, {"$set": {"outbox_owner": None}})
 
     async def with_pending_outbox(
         self,
@@ -254,29 +150,34 @@ class SessionStore:
         limit: int = 100,
     ) -> list[Session]:
         """Outboxes older than ``older_than`` whose writer is not among ``live_owners``: a live
-        writer publishes its own outbox (``Instances``)."""
-        # The flag narrows by index; an item must still be there (``pull_published`` leaves
-        # the flag of an active session to its next transition).
+        writer publishes its own outbox (``Instances``). Every tenant's: the sweeper's query."""
         query = {
             "outbox_pending": True,
             "outbox_since": {"$lte": older_than},
             "outbox_owner": {"$nin": sorted(live_owners)},
-            "outbox.0": {"$exists": True},
         }
         docs = await self._sessions.find(query).limit(limit).to_list()
-        sessions = [from_document(await self._log.catch_up(d)) for d in docs]
-        # The query read documents that may lag their log: judge the caught-up ones again.
+        sessions = [await self._session(d) for d in docs]
+        # The query read documents that may trail their claims: judge the caught-up ones.
         return [s for s in sessions if _pending(s, older_than, live_owners)]
 
     async def overdue(self, *, now: datetime, limit: int = 100) -> list[Session]:
+        """Active sessions past their step's deadline, every tenant's: the sweeper's query."""
         query = {"status": SessionStatus.ACTIVE.value, "current_deadline": {"$lt": now}}
         docs = await self._sessions.find(query).limit(limit).to_list()
-        sessions = [from_document(await self._log.catch_up(d)) for d in docs]
+        sessions = [await self._session(d) for d in docs]
         return [
             s
             for s in sessions
             if not s.finished and s.current_deadline is not None and s.current_deadline < now
         ]
+
+    async def _read(self, doc: Document) -> Loaded:
+        caught_up, applied = await self._log.catch_up(doc)
+        return Loaded(from_document(caught_up), behind=applied > 0)
+
+    async def _session(self, doc: Document) -> Session:
+        return (await self._read(doc)).session
 
 
 def _pending(
@@ -289,16 +190,3 @@ def _pending(
         and since <= older_than
         and (session.outbox_owner not in live_owners)
     )
-
-
-def _encode_cursor(session: Session) -> str:
-    raw = f"{session.created_at.isoformat()}|{session.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, session_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(created), session_id
-    except ValueError as exc:
-        raise ValueError("invalid cursor") from exc

@@ -9,9 +9,9 @@ is atomic on FerretDB and MongoDB alike, and so is the claim.
 
 The claim also holds the change it stands for. A writer that dies between its claim and its
 write, or whose write arrives late and puts an older change back, leaves the document behind
-its log; a reader applies the claimed changes that follow the document's version (and writes
-them back), so what it returns is always the last claimed version. Claims are never removed:
-a late write can arrive at any time and needs the later changes to be undone.
+its log; a reader applies the claimed changes that follow the document's version in memory
+(it never writes), so what it returns is always the last claimed version. Claims are never
+removed: a late write can arrive at any time and needs the later changes to be undone.
 """
 
 from __future__ import annotations
@@ -62,9 +62,8 @@ def apply_change(doc: Document, change: Sequence[Document]) -> None:
 
 
 class VersionLog:
-    def __init__(self, database: AsyncDatabase[Document], sessions: AsyncCollection[Document]):
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._versions: AsyncCollection[Document] = database["session_versions"]
-        self._sessions = sessions
 
     async def claim(self, session_id: str, version: int, change: Document) -> bool:
         """Take ``version`` for this change; ``False`` when another writer took it first."""
@@ -82,19 +81,16 @@ class VersionLog:
     async def is_claimed(self, session_id: str, version: int) -> bool:
         return await self._versions.find_one({"_id": version_id(session_id, version)}) is not None
 
-    async def write(self, session_id: str, change: Document) -> None:
-        await self._sessions.update_one({"_id": session_id}, {"$set": change})
-
-    async def catch_up(self, doc: Document) -> Document:
-        """``doc`` with every claimed change after its version applied (and written back)."""
-        for _ in range(MAX_ROLL_FORWARD):
+    async def catch_up(self, doc: Document) -> tuple[Document, int]:
+        """``doc`` with every claimed change after its version applied, in memory, and how
+        many there were (a document that trails its claims needs a write from its writer)."""
+        for applied in range(MAX_ROLL_FORWARD):
             following = version_id(doc["_id"], doc["version"] + 1)
             entry = await self._versions.find_one({"_id": following})
             if entry is None:
-                return doc
+                return doc, applied
             change = entry["set"]
             if not any(item["path"] == "version" for item in change):
                 raise ValueError(f"claim {entry['_id']} does not set the version")
             apply_change(doc, change)
-            await self.write(doc["_id"], {item["path"]: item["value"] for item in change})
         raise RuntimeError(f"session {doc['_id']}: more than {MAX_ROLL_FORWARD} claimed versions")

@@ -15,7 +15,7 @@ is right on anything, and whatever follows v is in the claims, which readers app
 
 A version another writer has already followed is not written: that writer writes the
 document itself (another replica took the session over), and the late write would put an
-older session back for the queries until a reader caught the document up again. What is
+older session back for the queries until the next write of the session. What is
 left is the moment between that check and the write.
 
 While the document trails, the queries that read it see the session a moment earlier:

@@ -12,9 +12,11 @@ from faststream.kafka.annotations import KafkaMessage
 
 from cts_contracts import SessionRequested, StepCompleted
 from cts_contracts.topics import SESSION_REQUESTED, STEP_COMPLETED, topic
+from cts_orchestrator.adapters import BeatingInstances, KafkaPublisher, SystemClock
+from cts_orchestrator.bootstrap import Orchestrator, bootstrap
 from cts_orchestrator.documents import write_documents_forever
-from cts_orchestrator.orchestrator import Orchestrator
-from cts_orchestrator.ports import BeatingInstances, KafkaPublisher, SystemClock
+from cts_orchestrator.faults import crash_after_record
+from cts_orchestrator.ports import nothing_recorded
 from cts_orchestrator.settings import OrchestratorSettings
 from cts_orchestrator.sweeper import Sweeper
 from cts_runtime.broker import consumer_options, make_broker
@@ -51,13 +53,15 @@ def build_app(settings: OrchestratorSettings | None = None) -> FastStream:
 
     async def on_requested(body: bytes, message: KafkaMessage) -> None:
         async def work() -> None:
-            await running.orchestrator.on_session_requested(decode(SessionRequested, body).data)
+            await running.orchestrator.service.on_session_requested(
+                decode(SessionRequested, body).data
+            )
 
         await guard.run(message, work)
 
     async def on_completed(body: bytes, message: KafkaMessage) -> None:
         async def work() -> None:
-            await running.orchestrator.on_step_completed(decode(StepCompleted, body).data)
+            await running.orchestrator.service.on_step_completed(decode(StepCompleted, body).data)
 
         await guard.run(message, work)
 
@@ -76,14 +80,14 @@ def build_app(settings: OrchestratorSettings | None = None) -> FastStream:
         running.instances = Instances(running.client[settings.mongodb_database])
         grace = timedelta(seconds=settings.outbox_grace_s)
         documents = WriteBehind(store, delay_s=settings.document_delay_s)
-        running.orchestrator = Orchestrator(
-            store, KafkaPublisher(broker, prefix=settings.topic_prefix), clock,
+        crash = settings.fault_injection == "crash-after-record"
+        running.orchestrator = bootstrap(
+            store, documents, KafkaPublisher(broker, prefix=settings.topic_prefix), clock,
             deadlines=settings.deadlines(), max_step_retries=settings.max_step_retries,
             max_cas_retries=settings.max_cas_retries,
-            crash_after_record=settings.fault_injection == "crash-after-record",
-            crash_step=settings.fault_injection_step,
             liveness=BeatingInstances(running.instances, clock, within=grace),
-            documents=documents,
+            recorded=crash_after_record(settings.fault_injection_step) if crash
+            else nothing_recorded,
         )  # fmt: skip
         sweeper = Sweeper(running.orchestrator, store, running.instances, clock,
                           interval_s=settings.sweep_interval_s,
@@ -103,7 +107,7 @@ def build_app(settings: OrchestratorSettings | None = None) -> FastStream:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         try:
-            await running.orchestrator.release()
+            await running.orchestrator.relay.release()
             await running.instances.leave(running.orchestrator.instance_id)
         except Exception:  # the others then re-publish this replica's outboxes: duplicates only
             log.warning("could not hand over the outboxes at shutdown", exc_info=True)

@@ -1,14 +1,36 @@
-"""What the orchestrator needs from the outside world, as small interfaces."""
+"""What the orchestrator needs from the outside world, as small interfaces. The real ones are
+in ``adapters`` (``cts_store``, Kafka, the system clock); unit tests pass fakes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
-from faststream.kafka import KafkaBroker
+from cts_core import Scope, Session
+from cts_store import Loaded
 
-from cts_contracts.topics import topic
-from cts_store import Instances
+
+class SessionRepository(Protocol):
+    """Sessions as the writer sees them (``cts_store.SessionStore``)."""
+
+    async def create_or_get(self, session: Session) -> tuple[Session, bool]: ...
+
+    async def load(self, scope: Scope, session_id: str) -> Loaded | None: ...
+
+    async def claim(self, previous: Session, session: Session) -> Session | None:
+        """Compare-and-set: ``session`` at ``previous.version + 1``, or ``None`` if taken."""
+        ...
+
+
+class Documents(Protocol):
+    """The session documents behind the claims (``cts_store.WriteBehind``)."""
+
+    async def later(self, session: Session) -> None: ...
+
+    async def now(self, session: Session) -> None: ...
+
+    async def flush(self) -> int: ...
 
 
 class Publisher(Protocol):
@@ -23,36 +45,10 @@ class Liveness(Protocol):
     async def alive(self, instance_id: str) -> bool: ...
 
 
-class BeatingInstances:
-    """Alive: beat within ``within`` (the outbox grace period)."""
-
-    def __init__(self, instances: Instances, clock: Clock, *, within: timedelta) -> None:
-        self._instances = instances
-        self._clock = clock
-        self._within = within
-
-    async def alive(self, instance_id: str) -> bool:
-        return await self._instances.is_alive(
-            instance_id, now=self._clock.now(), within=self._within
-        )
+Recorded = Callable[[Session], None]
+"""Called with every decision once it is claimed and before its messages go out: the hook
+where the reliability tests inject a crash (``faults``)."""
 
 
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class KafkaPublisher:
-    """Publishes outbox payloads byte for byte; waits for the broker's acknowledgement."""
-
-    def __init__(self, broker: KafkaBroker, *, prefix: str) -> None:
-        self._broker = broker
-        self._prefix = prefix
-
-    async def publish(self, topic_name: str, key: str, payload: bytes) -> None:
-        await self._broker.publish(
-            payload,
-            topic=topic(topic_name, self._prefix),
-            key=key.encode(),
-            headers={"content-type": "application/json"},
-        )
+def nothing_recorded(session: Session) -> None:
+    """The default ``Recorded`` hook."""

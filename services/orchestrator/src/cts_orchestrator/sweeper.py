@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from cts_orchestrator.orchestrator import Orchestrator
+from cts_orchestrator.bootstrap import Orchestrator
 from cts_orchestrator.ports import Clock
 from cts_runtime.decoding import BadMessage
 from cts_runtime.logs import get_logger
@@ -59,11 +59,11 @@ class Sweeper:
                 items=len(session.outbox),
                 writer=session.outbox_owner,
             )
-            await self._orchestrator.flush(session)
+            await self._orchestrator.relay.flush(session)
             acted += 1
         for session in await self._store.overdue(now=now):
             try:
-                await self._orchestrator.expire(session)
+                await self._orchestrator.service.expire(session)
             except BadMessage:  # the session moved on between the query and the update
                 continue
             acted += 1

@@ -1,0 +1,148 @@
+"""The orchestrator's service layer: decode nothing, decide nothing itself. Load the session,
+apply the pure transitions of ``cts_core``, claim the new version (compare-and-set), and hand
+it to the ``OutboxRelay`` to send."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from cts_contracts import ResultStatus, SessionRequestedData, Step, StepCompletedData
+from cts_core import Result, Scope, Session, advance, kind_of, new_session, record_result
+from cts_orchestrator.ports import (
+    Clock,
+    Documents,
+    Recorded,
+    SessionRepository,
+    nothing_recorded,
+)
+from cts_orchestrator.relay import OutboxRelay
+from cts_runtime.decoding import BadMessage
+from cts_runtime.logs import bound, get_logger
+from cts_store import RecentSessions
+
+log = get_logger(__name__)
+
+
+class ConcurrentUpdate(RuntimeError):
+    """Compare-and-set kept losing: raised so the message is redelivered, not dropped."""
+
+
+class SessionService:
+    def __init__(
+        self,
+        repository: SessionRepository,
+        documents: Documents,
+        relay: OutboxRelay,
+        clock: Clock,
+        recent: RecentSessions,
+        *,
+        deadlines: Mapping[Step, timedelta],
+        max_step_retries: int = 2,
+        max_cas_retries: int = 20,
+        recorded: Recorded = nothing_recorded,
+    ) -> None:
+        self._repository = repository
+        self._documents = documents
+        self._relay = relay
+        self._clock = clock
+        self._recent = recent
+        self._deadlines = deadlines
+        self._max_step_retries = max_step_retries
+        self._max_cas_retries = max_cas_retries
+        self._recorded = recorded
+
+    async def on_session_requested(self, request: SessionRequestedData) -> Session:
+        now = self._clock.now()
+        with bound(session_id=request.session_id):
+            fresh = advance(
+                new_session(request, now=now, max_step_retries=self._max_step_retries),
+                now=now,
+                deadlines=self._deadlines,
+            ).model_copy(update={"outbox_owner": self._relay.instance_id})
+            session, created = await self._repository.create_or_get(fresh)
+            log.info("session requested", created=created, request_id=request.request_id)
+            self._recorded(session)
+            self._recent.put(session)
+            if not created:
+                return await self._relay.resend_if_orphaned(session)
+            return await self._relay.send(session)
+
+    async def on_step_completed(self, event: StepCompletedData) -> Session:
+        if not kind_of(event.step).accepts(event.data):
+            got = event.data.step if event.data else None
+            raise BadMessage(f"a {event.step.value} answer cannot carry {got} data")
+        scope = Scope(account_id=event.account_id, project_id=event.project_id)
+        result = Result(
+            status=event.status,
+            summary=event.summary,
+            error_message=event.error_message,
+            data=event.data,
+            executor=event.executor,
+            started_at=event.started_at,
+            completed_at=event.completed_at,
+        )
+        with bound(session_id=event.session_id, interaction_id=event.interaction_id):
+            return await self._apply(scope, event.session_id, event.interaction_id, event.step,
+                                     result)  # fmt: skip
+
+    async def expire(self, session: Session) -> Session:
+        """The sweeper's verdict on an overdue step: a transient result, then the usual path."""
+        in_flight = session.in_flight
+        if in_flight is None:
+            return session
+        result = Result(
+            status=ResultStatus.TRANSIENT,
+            summary=f"{in_flight.step.value} exceeded its deadline "
+            f"({in_flight.deadline.isoformat()})",
+            executor="orchestrator-sweeper",
+            completed_at=self._clock.now(),
+        )
+        with bound(session_id=session.id, interaction_id=in_flight.id):
+            log.warning("step overdue", step=in_flight.step.value)
+            return await self._apply(session.scope, session.id, in_flight.id, in_flight.step,
+                                     result)  # fmt: skip
+
+    async def _apply(
+        self, scope: Scope, session_id: str, interaction_id: str, step: Step, result: Result
+    ) -> Session:
+        cached = self._recent.get(scope, session_id)
+        for _ in range(self._max_cas_retries):
+            session = cached or await self._load(scope, session_id)
+            target = session.interaction(interaction_id)
+            recorded = record_result(session, interaction_id, result) if target else None
+            if recorded is None and cached is not None:
+                cached = None  # the remembered copy may be behind: judge from the stored one
+                continue
+            if target is None:
+                raise BadMessage(f"session {session_id} has no interaction {interaction_id}")
+            if target.step is not step:
+                raise BadMessage(f"interaction {interaction_id} is {target.step.value}, "
+                                 f"not {step.value}")  # fmt: skip
+            if recorded is None:
+                log.info("result already recorded; nothing changes", status=result.status.value)
+                return await self._relay.resend_if_orphaned(session)
+            decided = advance(recorded, now=self._clock.now(), deadlines=self._deadlines)
+            owned = decided.model_copy(update={"outbox_owner": self._relay.instance_id})
+            saved = await self._repository.claim(session, owned)
+            if saved is None:
+                cached = None  # another replica moved the session: decide again from its version
+                continue
+            self._recent.put(saved)
+            log.info(
+                "result recorded",
+                status=result.status.value,
+                session_status=saved.status.value,
+                next_step=saved.in_flight.step.value if saved.in_flight else None,
+            )
+            self._recorded(saved)
+            return await self._relay.send(saved)
+        raise ConcurrentUpdate(f"session {session_id}: too many concurrent updates")
+
+    async def _load(self, scope: Scope, session_id: str) -> Session:
+        loaded = await self._repository.load(scope, session_id)
+        if loaded is None:
+            raise BadMessage(f"unknown session {session_id} for this account and project")
+        if loaded.behind:  # its writer died between claim and document: the document follows
+            await self._documents.later(loaded.session)
+        return loaded.session
