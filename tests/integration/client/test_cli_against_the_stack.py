@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 import pytest
-from faststream import FastStream
 from typer.testing import CliRunner
 
 from cts_client.cli import app
@@ -41,7 +40,7 @@ async def test_request_publishes_and_follow_reports_completion(
     from cts_orchestrator.settings import OrchestratorSettings  # noqa: PLC0415
 
     runner = CliRunner()
-    orchestrator: FastStream = build_app(OrchestratorSettings())
+    orchestrator = build_app(OrchestratorSettings())
     await orchestrator.start()
     try:
         async with (

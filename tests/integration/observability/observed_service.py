@@ -1,7 +1,6 @@
-"""Run a real CTS service the way its ``__main__`` will: ``run_service(build_app(), settings)``.
+"""Run a real CTS service the way its ``__main__`` does: ``serve_app(build_app())``.
 
 ``python observed_service.py orchestrator`` (or agent-runner, test-runner, git-committer).
-Services that do not use MongoDB leave it out of readiness, as the deployment docs say.
 """
 
 from __future__ import annotations
@@ -9,16 +8,12 @@ from __future__ import annotations
 import importlib
 import sys
 
-from cts_runtime.observability import run_service
-from cts_runtime.settings import ServiceSettings
-
-WITHOUT_MONGODB = {"test-runner", "git-committer"}
+from cts_runtime.observability import serve_app
 
 
 def main(service: str) -> int:
     app = importlib.import_module(f"cts_{service.replace('-', '_')}.app").build_app()
-    readiness = () if service in WITHOUT_MONGODB else None
-    return run_service(app, ServiceSettings(service_name=service), readiness=readiness)
+    return serve_app(app)
 
 
 if __name__ == "__main__":

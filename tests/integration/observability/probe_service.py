@@ -1,7 +1,7 @@
 """A small CTS service for the observability tests, run as its own process.
 
 It uses the real executor harness for two steps (Initialize answers at once; Generate reports
-token usage and cost) and the real ``run_service`` wiring a service's ``__main__`` uses.
+token usage and cost) and the real ``Service`` wiring every service's ``build_app`` uses.
 Configured by the usual ``CTS_`` variables; ``PROBE_MONGO=0`` leaves MongoDB out of readiness.
 """
 
@@ -10,16 +10,12 @@ from __future__ import annotations
 import os
 import sys
 
-from faststream import FastStream
-
-from cts_contracts import Step
+from cts_contracts import Executor, Step
 from cts_contracts.step_completed import AgentData, InitializeData, Usage
 from cts_contracts.step_requested import StepRequestedData
-from cts_contracts.topics import AGENT_STEP_REQUESTED, GIT_STEP_REQUESTED
-from cts_runtime.broker import make_broker
 from cts_runtime.executor import StepOutcome, register_executor
-from cts_runtime.logs import configure_logging
-from cts_runtime.observability import run_service
+from cts_runtime.observability import MongoPing, serve_app
+from cts_runtime.service import Service
 from cts_runtime.settings import ServiceSettings
 
 USAGE = Usage(input_tokens=1200, output_tokens=340, cache_read_tokens=50, cost_usd=0.0125)
@@ -35,14 +31,14 @@ async def generate(command: StepRequestedData) -> StepOutcome:
 
 
 def main() -> int:
-    settings = ServiceSettings(service_name="probe", step_deadline_s=60)
-    configure_logging(settings.log_level, "console")
-    broker = make_broker(settings, client_id="cts-probe")
-    register_executor(broker, settings, command_topic=GIT_STEP_REQUESTED, runner=initialize)
+    settings = ServiceSettings(service_name="probe", step_deadline_s=60, log_format="console")
+    service = Service.create(settings, client_id="cts-probe")
+    register_executor(service.broker, settings, executor=Executor.GIT, runner=initialize)
     agent = settings.model_copy(update={"service_name": "probe-agent"})
-    register_executor(broker, agent, command_topic=AGENT_STEP_REQUESTED, runner=generate)
-    readiness = () if os.environ.get("PROBE_MONGO") == "0" else None
-    return run_service(FastStream(broker), settings, readiness=readiness)
+    register_executor(service.broker, agent, executor=Executor.AGENT, runner=generate)
+    mongo = [] if os.environ.get("PROBE_MONGO") == "0" else [MongoPing(
+        settings.mongodb_uri.get_secret_value())]  # fmt: skip
+    return serve_app(service.app(readiness=mongo))
 
 
 if __name__ == "__main__":

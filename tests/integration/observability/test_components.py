@@ -18,7 +18,6 @@ from cts_contracts import ResultStatus, SessionFinished, Step, StepCompleted
 from cts_contracts.session_finished import Outcome, SessionFinishedData
 from cts_contracts.step_completed import AgentData, Usage
 from cts_contracts.topics import SESSION_FINISHED, STEP_COMPLETED
-from cts_runtime.broker import make_broker
 from cts_runtime.executor import StepOutcome, completion
 from cts_runtime.observability import (
     CtsMetrics,
@@ -26,10 +25,10 @@ from cts_runtime.observability import (
     HttpSettings,
     Observability,
     asgi_app,
-    make_observed_broker,
     tracer_provider,
 )
 from cts_runtime.observability.health import readiness, reason
+from cts_runtime.service import Service
 from cts_runtime.settings import ServiceSettings
 from cts_testing.factories import step_request
 
@@ -202,19 +201,15 @@ def test_middlewares_trace_outermost_then_metrics() -> None:
         traced.tracer_provider.shutdown()
 
 
-def test_brokers_get_the_middlewares_built_in_or_added_later() -> None:
-    observability = Observability.create("orchestrator", environ={})
-    settings = ServiceSettings(kafka_bootstrap_servers="127.0.0.1:1")
-    built = make_observed_broker(settings, observability, client_id="t")
-    assert list(built.middlewares) == list(observability.middlewares())
-
-    existing = EventMetricsMiddleware(CtsMetrics(CollectorRegistry()))
-    later = make_broker(settings, client_id="t", middlewares=[existing])
-    observability.instrument(later)
-    assert [type(m) for m in later.middlewares] == [
-        KafkaPrometheusMiddleware, EventMetricsMiddleware, EventMetricsMiddleware,
+def test_a_services_broker_has_the_middlewares_from_the_start() -> None:
+    settings = ServiceSettings(kafka_bootstrap_servers="127.0.0.1:1", service_name="orchestrator")
+    service = Service.create(settings, client_id="t")
+    assert list(service.broker.middlewares) == list(service.observability.middlewares())
+    assert [type(m) for m in service.broker.middlewares][-2:] == [
+        KafkaPrometheusMiddleware, EventMetricsMiddleware,
     ]  # fmt: skip
-    assert later.middlewares[-1] is existing, "what the service had stays innermost"
+    app = service.app(readiness=())
+    assert app.broker is service.broker
 
 
 def test_http_defaults_are_safe_for_a_laptop(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from faststream import FastStream
 
 from cts_orchestrator.app import build_app
 from cts_orchestrator.settings import OrchestratorSettings
+from cts_runtime.observability import ObservedAsgi
 from cts_testing.stack import Endpoints
 
 
@@ -32,7 +32,7 @@ def orchestrator_settings(
 @pytest.fixture
 async def orchestrator(
     stack: Endpoints, namespace: str, topic_prefix: str, mongo_db: Any
-) -> AsyncIterator[FastStream]:
+) -> AsyncIterator[ObservedAsgi]:
     app = build_app(orchestrator_settings(stack, namespace, topic_prefix))
     await app.start()
     yield app

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from faststream import FastStream
 
-from cts_contracts import ResultStatus, Step
+from cts_contracts import Executor, ResultStatus, Step
 from cts_contracts.step_completed import InitializeData
 from cts_contracts.step_requested import StepRequestedData
 from cts_contracts.topics import DEADLETTER, GIT_STEP_REQUESTED, STEP_COMPLETED, topic
@@ -33,7 +33,7 @@ async def test_executor_answers_commands_and_dead_letters_garbage(
         service_name="git-test",
     )
     broker = make_broker(settings, client_id="test")
-    register_executor(broker, settings, command_topic=GIT_STEP_REQUESTED, runner=runner)
+    register_executor(broker, settings, executor=Executor.GIT, runner=runner)
     app = FastStream(broker)
     command_topic = topic(GIT_STEP_REQUESTED, topic_prefix)
     good = step_requested(Step.INITIALIZE)

@@ -3,6 +3,7 @@ and nothing lost when a write fails."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import cast
 
 import pytest
@@ -16,10 +17,14 @@ class RecordingStore:
     def __init__(self) -> None:
         self.writes: list[list[tuple[str, int]]] = []
         self.fail_next = False
+        self.slow: asyncio.Event | None = None
+        """When set, ``unsuperseded`` waits for it (a flush in the middle of its work)."""
         self.followed: set[tuple[str, int]] = set()
         """(session, version) whose next version another writer claimed."""
 
     async def unsuperseded(self, sessions: list[Session]) -> list[Session]:
+        if self.slow is not None:
+            await self.slow.wait()
         return [s for s in sessions if (s.id, s.version) not in self.followed]
 
     async def write_documents(self, sessions: list[Session]) -> None:
@@ -113,3 +118,20 @@ async def test_without_a_delay_every_version_is_written_before_later_returns() -
 def test_a_negative_delay_is_refused() -> None:
     with pytest.raises(ValueError, match="delay_s"):
         writer(RecordingStore(), delay_s=-1)
+
+
+async def test_an_end_written_during_a_flush_lands_after_the_older_version() -> None:
+    """The flush took version 2 and is between its check and its write when the session's
+    end (version 3) is written: the end waits, so the document ends at version 3."""
+    store = RecordingStore()
+    documents = writer(store)
+    s = start()
+    await documents.later(at(s, 2))
+    store.slow = asyncio.Event()
+    flushing = asyncio.create_task(documents.flush())
+    await asyncio.sleep(0)  # the flush has taken version 2 and waits in its check
+    ending = asyncio.create_task(documents.now(at(s, 3)))
+    await asyncio.sleep(0.01)
+    store.slow.set()
+    await asyncio.gather(flushing, ending)
+    assert store.writes == [[(s.id, 2)], [(s.id, 3)]]

@@ -1,27 +1,33 @@
 """The shared shape of an executor service: consume ``StepRequested``, run the step with a
-deadline, answer ``StepCompleted``. A service supplies only its ``StepRunner``."""
+deadline, answer ``StepCompleted``. A service supplies only its ``StepRunner``; which steps it
+runs, and the topic it reads them from, come from the step registry (``cts_core.steps``)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cachetools import LRUCache
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 
-from cts_contracts import ResultStatus, StepCompleted, StepCompletedData, StepData, StepRequested
+from cts_contracts import (
+    Executor,
+    ResultStatus,
+    StepCompleted,
+    StepCompletedData,
+    StepData,
+    StepRequested,
+)
 from cts_contracts.step_requested import StepRequestedData
 from cts_contracts.topics import STEP_COMPLETED, topic
-from cts_runtime.broker import consumer_options
-from cts_runtime.decoding import decode, raw_body
-from cts_runtime.guard import MessageGuard
+from cts_core import command_topic, kind_of
 from cts_runtime.logs import bound, get_logger
 from cts_runtime.settings import ServiceSettings
+from cts_runtime.subscribe import subscribe
 
 log = get_logger(__name__)
 
@@ -98,84 +104,66 @@ async def execute(
         return StepOutcome.transient(f"executor error: {type(exc).__name__}: {exc}"[:1000])
 
 
-class _RecentAnswers:
-    """Completions this process published, by interaction id (bounded, newest kept).
+RECENT_ANSWERS = 10_000
+"""Completions a process remembers, by interaction id (newest kept). Kafka redelivers a
+command after a rebalance or an outbox re-send; answering from memory keeps an executor from
+doing the same step twice in one process. Across processes the executor's own claim (or the
+step's idempotence) takes over."""
 
-    Kafka redelivers a command after a rebalance or an outbox re-publish; answering from here
-    keeps an executor from doing the same step twice in one process. Across processes the
-    executor's own claim (or the step's idempotence) takes over.
-    """
 
-    def __init__(self, size: int = 10_000) -> None:
-        self._items: OrderedDict[str, StepCompleted] = OrderedDict()
-        self._size = size
+class _Harness:
+    def __init__(
+        self, broker: KafkaBroker, settings: ServiceSettings, executor: Executor, runner: StepRunner
+    ) -> None:
+        self._broker = broker
+        self._settings = settings
+        self._executor = executor
+        self._runner = runner
+        self._results_topic = topic(STEP_COMPLETED, settings.topic_prefix)
+        self._answered: LRUCache[str, StepCompleted] = LRUCache(maxsize=RECENT_ANSWERS)
 
-    def get(self, interaction_id: str) -> StepCompleted | None:
-        return self._items.get(interaction_id)
+    async def on_command(self, event: StepRequested) -> None:
+        command = event.data
+        with bound(session_id=command.session_id, interaction_id=command.interaction_id,
+                   step=command.step.value):  # fmt: skip
+            previous = self._answered.get(command.interaction_id)
+            if previous is not None:
+                log.info("duplicate command: answering again without re-running the step")
+                await self._answer(previous)
+                return
+            started_at = datetime.now(UTC)
+            log.info("step started", attempt=command.attempt)
+            try:
+                outcome = await self._run(command)
+            except NoAnswer as skip:
+                log.info("not answering: another instance owns this interaction", why=str(skip))
+                return
+            answer = completion(command, outcome, executor=self._settings.instance_id,
+                                started_at=started_at)  # fmt: skip
+            if self._settings.fault_kill_before_answer is command.step:
+                log.warning("fault injection: SIGKILL after the step, before its answer")
+                os.kill(os.getpid(), signal.SIGKILL)
+            await self._answer(answer)
+            self._answered[command.interaction_id] = answer
+            log.info("step completed", status=outcome.status.value, summary=outcome.summary[:200])
 
-    def put(self, interaction_id: str, event: StepCompleted) -> None:
-        self._items[interaction_id] = event
-        self._items.move_to_end(interaction_id)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
+    async def _run(self, command: StepRequestedData) -> StepOutcome:
+        if kind_of(command.step).executor is not self._executor:
+            return StepOutcome.error(
+                "wrong executor",
+                f"the {self._executor.value} executor does not run {command.step.value}",
+            )
+        return await execute(command, self._runner, deadline_s=self._settings.step_deadline_s)
+
+    async def _answer(self, answer: StepCompleted) -> None:
+        key = answer.data.session_id.encode()
+        await self._broker.publish(answer, topic=self._results_topic, key=key)
 
 
 def register_executor(
-    broker: KafkaBroker,
-    settings: ServiceSettings,
-    *,
-    command_topic: str,
-    runner: StepRunner,
+    broker: KafkaBroker, settings: ServiceSettings, *, executor: Executor, runner: StepRunner
 ) -> None:
-    """Subscribe ``runner`` to ``command_topic`` (a base name from ``cts_contracts.topics``)."""
-    guard = MessageGuard(
-        broker,
-        consumer=settings.service_name,
-        topic_prefix=settings.topic_prefix,
-        max_failures=settings.max_handler_failures,
-    )
-    results_topic = topic(STEP_COMPLETED, settings.topic_prefix)
-    answered = _RecentAnswers()
-
-    async def on_step_requested(body: bytes, message: KafkaMessage) -> None:
-        async def work() -> None:
-            command = decode(StepRequested, body).data
-            with bound(
-                session_id=command.session_id,
-                interaction_id=command.interaction_id,
-                step=command.step.value,
-            ):
-                previous = answered.get(command.interaction_id)
-                if previous is not None:
-                    log.info("duplicate command: answering again without re-running the step")
-                    await broker.publish(
-                        previous, topic=results_topic, key=command.session_id.encode()
-                    )
-                    return
-                started_at = datetime.now(UTC)
-                log.info("step started", attempt=command.attempt)
-                try:
-                    outcome = await execute(command, runner, deadline_s=settings.step_deadline_s)
-                except NoAnswer as skip:
-                    log.info("not answering: another instance owns this interaction", why=str(skip))
-                    return
-                event = completion(
-                    command, outcome, executor=settings.instance_id, started_at=started_at
-                )
-                if settings.fault_kill_before_answer is command.step:
-                    log.warning("fault injection: SIGKILL after the step, before its answer")
-                    os.kill(os.getpid(), signal.SIGKILL)
-                await broker.publish(event, topic=results_topic, key=command.session_id.encode())
-                answered.put(command.interaction_id, event)
-                log.info(
-                    "step completed", status=outcome.status.value, summary=outcome.summary[:200]
-                )
-
-        await guard.run(message, work)
-
-    subscriber = broker.subscriber(
-        topic(command_topic, settings.topic_prefix),
-        decoder=raw_body,
-        **consumer_options(settings, group=settings.service_name),
-    )
-    subscriber(on_step_requested)
+    """Run ``executor``'s steps (its commands' topic, from the registry) with ``runner``."""
+    harness = _Harness(broker, settings, executor, runner)
+    subscribe(broker, settings, topic_name=command_topic(executor), model=StepRequested,
+              handler=harness.on_command, group=settings.service_name)  # fmt: skip

@@ -41,21 +41,6 @@ async def ensure_topics(
         await admin.close()
 
 
-async def _wait_for_leaders(
-    admin: AIOKafkaAdminClient, names: list[str], within: float = 15
-) -> None:
-    """New partitions answer NotLeaderForPartition until elected; wait so first use is clean."""
-    deadline = asyncio.get_running_loop().time() + within
-    while asyncio.get_running_loop().time() < deadline:
-        described = await admin.describe_topics(names)
-        if all(
-            topic_info["partitions"] and all(p["leader"] >= 0 for p in topic_info["partitions"])
-            for topic_info in described
-        ):
-            return
-        await asyncio.sleep(0.1)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--partitions", type=int, default=6)

@@ -15,8 +15,9 @@ is right on anything, and whatever follows v is in the claims, which readers app
 
 A version another writer has already followed is not written: that writer writes the
 document itself (another replica took the session over), and the late write would put an
-older session back for the queries until the next write of the session. What is
-left is the moment between that check and the write.
+older session back for the queries until the next write of the session. What is left is the
+moment between that check and the write, across replicas; within a process the writes take
+turns (a session's end never lands before an older version a flush is still writing).
 
 While the document trails, the queries that read it see the session a moment earlier:
 still active (a session's end is written at once, ``now``), its outbox and deadline of the
@@ -25,6 +26,8 @@ write, and the claim's own message is then redelivered (its offset was not commi
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from cts_core import Session
 from cts_store.sessions import SessionStore
@@ -42,6 +45,7 @@ class WriteBehind:
         self.delay_s = delay_s
         self._batch = batch
         self._pending: dict[str, Session] = {}
+        self._writing = asyncio.Lock()
 
     @property
     def pending(self) -> int:
@@ -51,33 +55,36 @@ class WriteBehind:
         """Write ``session``'s document within ``delay_s`` (superseding an unwritten older
         version of it)."""
         if self.delay_s == 0:
-            await self._store.write_documents([session])
+            async with self._writing:
+                await self._store.write_documents([session])
             return
         self._keep_newest(session)
 
     async def now(self, session: Session) -> None:
         """Write ``session``'s document before returning (a session's end: whoever hears of
         it may read the document directly)."""
-        queued = self._pending.get(session.id)
-        if queued is not None and queued.version <= session.version:
-            del self._pending[session.id]
-        await self._store.write_documents([session])
+        async with self._writing:
+            queued = self._pending.get(session.id)
+            if queued is not None and queued.version <= session.version:
+                del self._pending[session.id]
+            await self._store.write_documents([session])
 
     async def flush(self) -> int:
         """Write the documents pending now (versions claimed meanwhile wait for the next
         flush, so a steady stream cannot keep one flush going). On failure the unwritten
         ones stay pending, unless a newer version arrived meanwhile, and the error is raised."""
-        taken = list(self._pending.values())
-        self._pending = {}
-        for start in range(0, len(taken), self._batch):
-            try:
-                chunk = taken[start : start + self._batch]
-                await self._store.write_documents(await self._store.unsuperseded(chunk))
-            except BaseException:
-                for session in taken[start:]:
-                    self._keep_newest(session)
-                raise
-        return len(taken)
+        async with self._writing:
+            taken = list(self._pending.values())
+            self._pending = {}
+            for start in range(0, len(taken), self._batch):
+                try:
+                    chunk = taken[start : start + self._batch]
+                    await self._store.write_documents(await self._store.unsuperseded(chunk))
+                except BaseException:
+                    for session in taken[start:]:
+                        self._keep_newest(session)
+                    raise
+            return len(taken)
 
     def _keep_newest(self, session: Session) -> None:
         queued = self._pending.get(session.id)

@@ -15,7 +15,6 @@ from faststream import FastStream
 
 from cts_contracts import Executor
 from cts_contracts.step_requested import StepRequestedData
-from cts_core import command_topic
 from cts_runtime.broker import make_broker
 from cts_runtime.executor import StepOutcome, register_executor
 from cts_runtime.settings import ServiceSettings
@@ -55,9 +54,7 @@ class FakeExecutors:
                 group_prefix=group_prefix, service_name=f"fake-{executor.value}",
                 step_deadline_s=60,
             )  # fmt: skip
-            register_executor(
-                self._broker, settings, command_topic=command_topic(executor), runner=self._run
-            )
+            register_executor(self._broker, settings, executor=executor, runner=self._run)
         self.app = FastStream(self._broker)
 
     async def _run(self, command: StepRequestedData) -> StepOutcome:

@@ -3,9 +3,7 @@
 import sys
 
 from cts_agent_runner.app import build_app
-from cts_agent_runner.settings import AgentRunnerSettings
-from cts_runtime.observability import run_service
+from cts_runtime.observability import serve_app
 
 if __name__ == "__main__":
-    settings = AgentRunnerSettings()
-    sys.exit(run_service(build_app(settings), settings))
+    sys.exit(serve_app(build_app()))

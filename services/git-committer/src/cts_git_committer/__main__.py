@@ -3,10 +3,7 @@
 import sys
 
 from cts_git_committer.app import build_app
-from cts_git_committer.settings import GitCommitterSettings
-from cts_runtime.observability import run_service
+from cts_runtime.observability import serve_app
 
 if __name__ == "__main__":
-    settings = GitCommitterSettings()
-    # It never touches MongoDB, so a MongoDB outage must not make it unready.
-    sys.exit(run_service(build_app(settings), settings, readiness=()))
+    sys.exit(serve_app(build_app()))

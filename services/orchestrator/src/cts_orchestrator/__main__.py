@@ -3,9 +3,7 @@
 import sys
 
 from cts_orchestrator.app import build_app
-from cts_orchestrator.settings import OrchestratorSettings
-from cts_runtime.observability import run_service
+from cts_runtime.observability import serve_app
 
 if __name__ == "__main__":
-    settings = OrchestratorSettings()
-    sys.exit(run_service(build_app(settings), settings))
+    sys.exit(serve_app(build_app()))

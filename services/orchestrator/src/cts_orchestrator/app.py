@@ -1,17 +1,14 @@
-"""Wiring: broker, subscribers, store and sweeper for one orchestrator process."""
+"""Wiring: the orchestrator's two consumers, its store, sweeper, heartbeat and document
+loop, and the real adapters behind its ports (``bootstrap``)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
-
-from faststream import FastStream
-from faststream.kafka.annotations import KafkaMessage
 
 from cts_contracts import SessionRequested, StepCompleted
-from cts_contracts.topics import SESSION_REQUESTED, STEP_COMPLETED, topic
+from cts_contracts.topics import SESSION_REQUESTED, STEP_COMPLETED
 from cts_orchestrator.adapters import BeatingInstances, KafkaPublisher, SystemClock
 from cts_orchestrator.bootstrap import Orchestrator, bootstrap
 from cts_orchestrator.documents import write_documents_forever
@@ -19,98 +16,77 @@ from cts_orchestrator.faults import crash_after_record
 from cts_orchestrator.ports import nothing_recorded
 from cts_orchestrator.settings import OrchestratorSettings
 from cts_orchestrator.sweeper import Sweeper
-from cts_runtime.broker import consumer_options, make_broker
-from cts_runtime.decoding import decode, raw_body
-from cts_runtime.guard import MessageGuard
-from cts_runtime.logs import configure_logging, get_logger
+from cts_runtime.logs import get_logger
+from cts_runtime.observability import MongoPing, ObservedAsgi
+from cts_runtime.service import Late, Service, background
 from cts_store import Instances, SessionStore, WriteBehind, connect
 
 log = get_logger(__name__)
 
-
-class _Running:
-    """What exists only between startup and shutdown."""
-
-    orchestrator: Orchestrator
-    instances: Instances
-    tasks: list[asyncio.Task[None]]
-    client: Any
+HANDLER_POLL_INTERVAL_MS = 60_000
+"""Steps are slow but the orchestrator's own handlers are quick: a short poll interval
+detects a dead replica fast."""
 
 
-def build_app(settings: OrchestratorSettings | None = None) -> FastStream:
+def build_app(settings: OrchestratorSettings | None = None) -> ObservedAsgi:
     settings = settings or OrchestratorSettings()
-    configure_logging(settings.log_level, settings.log_format)
-    broker = make_broker(settings, client_id=f"cts-orchestrator-{settings.instance_id}")
-    guard = MessageGuard(broker, consumer=settings.service_name, topic_prefix=settings.topic_prefix,
-                         max_failures=settings.max_handler_failures)  # fmt: skip
-    running = _Running()
+    service = Service.create(settings, client_id=f"cts-orchestrator-{settings.instance_id}")
+    running: Late[Orchestrator] = Late("the orchestrator")
 
-    # Steps are slow but the orchestrator's own handlers are quick: a short poll interval
-    # detects a dead replica fast.
-    # One group per topic: a subscription change on one topic then never rebalances the other.
-    def options(group: str) -> dict[str, Any]:
-        return consumer_options(settings, group=group) | {"max_poll_interval_ms": 60_000}
+    async def on_requested(event: SessionRequested) -> None:
+        await running.get().service.on_session_requested(event.data)
 
-    async def on_requested(body: bytes, message: KafkaMessage) -> None:
-        async def work() -> None:
-            await running.orchestrator.service.on_session_requested(
-                decode(SessionRequested, body).data
-            )
+    async def on_completed(event: StepCompleted) -> None:
+        await running.get().service.on_step_completed(event.data)
 
-        await guard.run(message, work)
+    # One group per topic: a subscription change on one topic never rebalances the other.
+    service.subscribe(topic_name=SESSION_REQUESTED, model=SessionRequested, handler=on_requested,
+                      group="orchestrator-requests",
+                      max_poll_interval_ms=HANDLER_POLL_INTERVAL_MS)  # fmt: skip
+    service.subscribe(topic_name=STEP_COMPLETED, model=StepCompleted, handler=on_completed,
+                      group="orchestrator-results",
+                      max_poll_interval_ms=HANDLER_POLL_INTERVAL_MS)  # fmt: skip
 
-    async def on_completed(body: bytes, message: KafkaMessage) -> None:
-        async def work() -> None:
-            await running.orchestrator.service.on_step_completed(decode(StepCompleted, body).data)
-
-        await guard.run(message, work)
-
-    broker.subscriber(topic(SESSION_REQUESTED, settings.topic_prefix), decoder=raw_body,
-                      **options("orchestrator-requests"))(on_requested)  # fmt: skip
-    broker.subscriber(topic(STEP_COMPLETED, settings.topic_prefix), decoder=raw_body,
-                      **options("orchestrator-results"))(on_completed)  # fmt: skip
-
-    async def startup() -> None:
-        running.client = connect(
-            settings.mongodb_uri.get_secret_value(), app_name="cts-orchestrator"
-        )
-        store = SessionStore(running.client[settings.mongodb_database])
-        await store.ensure_indexes()
-        clock = SystemClock()
-        running.instances = Instances(running.client[settings.mongodb_database])
-        grace = timedelta(seconds=settings.outbox_grace_s)
-        documents = WriteBehind(store, delay_s=settings.document_delay_s)
-        crash = settings.fault_injection == "crash-after-record"
-        running.orchestrator = bootstrap(
-            store, documents, KafkaPublisher(broker, prefix=settings.topic_prefix), clock,
-            deadlines=settings.deadlines(), max_step_retries=settings.max_step_retries,
-            max_cas_retries=settings.max_cas_retries,
-            liveness=BeatingInstances(running.instances, clock, within=grace),
-            recorded=crash_after_record(settings.fault_injection_step) if crash
-            else nothing_recorded,
-        )  # fmt: skip
-        sweeper = Sweeper(running.orchestrator, store, running.instances, clock,
-                          interval_s=settings.sweep_interval_s,
-                          outbox_grace_s=settings.outbox_grace_s)  # fmt: skip
-        await sweeper.beat()  # alive before the first command it writes
-        running.tasks = [
-            asyncio.create_task(sweeper.beat_forever(), name="heartbeat"),
-            asyncio.create_task(sweeper.run(), name="sweeper"),
-            asyncio.create_task(write_documents_forever(documents), name="documents"),
-        ]
-
-    async def shutdown() -> None:
-        """After the broker stopped: no handler runs any more."""
-        for task in running.tasks:
-            task.cancel()
-        for task in running.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        client = connect(settings.mongodb_uri.get_secret_value(), app_name="cts-orchestrator")
         try:
-            await running.orchestrator.relay.release()
-            await running.instances.leave(running.orchestrator.instance_id)
-        except Exception:  # the others then re-publish this replica's outboxes: duplicates only
-            log.warning("could not hand over the outboxes at shutdown", exc_info=True)
-        await running.client.close()
+            database = client[settings.mongodb_database]
+            store, instances, clock = SessionStore(database), Instances(database), SystemClock()
+            await store.ensure_indexes()
+            documents = WriteBehind(store, delay_s=settings.document_delay_s)
+            crash = settings.fault_injection == "crash-after-record"
+            orchestrator = bootstrap(
+                store, documents, KafkaPublisher(service.broker, prefix=settings.topic_prefix),
+                clock, deadlines=settings.deadlines(), max_step_retries=settings.max_step_retries,
+                max_cas_retries=settings.max_cas_retries,
+                liveness=BeatingInstances(instances, clock,
+                                          within=timedelta(seconds=settings.outbox_grace_s)),
+                recorded=crash_after_record(settings.fault_injection_step) if crash
+                else nothing_recorded,
+            )  # fmt: skip
+            sweeper = Sweeper(orchestrator, store, instances, clock,
+                              interval_s=settings.sweep_interval_s,
+                              outbox_grace_s=settings.outbox_grace_s)  # fmt: skip
+            await sweeper.beat()  # alive before the first command it writes
+            running.set(orchestrator)
+            async with background(heartbeat=sweeper.beat_forever(), sweeper=sweeper.run(),
+                                  documents=write_documents_forever(documents)):  # fmt: skip
+                yield
+            await _hand_over(orchestrator, instances)
+        finally:
+            running.set(None)
+            await client.close()
 
-    return FastStream(broker, on_startup=[startup], after_shutdown=[shutdown])
+    return service.app(lifespan, readiness=[MongoPing(settings.mongodb_uri.get_secret_value())])
+
+
+async def _hand_over(orchestrator: Orchestrator, instances: Instances) -> None:
+    """After the broker stopped (no handler runs): this replica's outboxes and pending
+    documents, then its heartbeat. Failing that, the others re-send its outboxes:
+    duplicates, never a loss."""
+    try:
+        await orchestrator.relay.release()
+        await instances.leave(orchestrator.instance_id)
+    except Exception:
+        log.warning("could not hand over the outboxes at shutdown", exc_info=True)

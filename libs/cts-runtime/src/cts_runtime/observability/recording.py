@@ -8,10 +8,10 @@ outbox re-publish) is counted once per process.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from cachetools import LRUCache
 from faststream import BaseMiddleware
 from faststream._internal.context.repository import ContextRepo
 from faststream.response import PublishCommand
@@ -32,17 +32,12 @@ class _Seen:
     """A bounded set of recently counted ids (newest kept)."""
 
     def __init__(self, size: int) -> None:
-        self._items: OrderedDict[str, None] = OrderedDict()
-        self._size = size
+        self._items: LRUCache[str, None] = LRUCache(maxsize=size)
 
     def first_time(self, key: str) -> bool:
-        if key in self._items:
-            self._items.move_to_end(key)
-            return False
-        self._items[key] = None
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
-        return True
+        seen = key in self._items
+        self._items[key] = None  # counted once more as recent either way
+        return not seen
 
 
 def _as_model(model: type[M], body: Any) -> M | None:

@@ -1,6 +1,6 @@
-"""Run a CTS service observed: middlewares on its broker, probes and metrics over HTTP.
+"""Serve a CTS service over HTTP beside its consumers: probes and metrics, graceful stop.
 
-``python -m cts_<svc>`` becomes ``sys.exit(run_service(build_app(settings), settings))``.
+``python -m cts_<svc>`` is ``sys.exit(serve_app(build_app()))``.
 """
 
 from __future__ import annotations
@@ -9,19 +9,14 @@ import asyncio
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import uvicorn
-from faststream import FastStream
-from faststream.kafka import KafkaBroker
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cts_runtime.logs import get_logger
 from cts_runtime.observability.asgi import ObservedAsgi
-from cts_runtime.observability.health import MongoPing, ReadinessCheck
-from cts_runtime.observability.wiring import Observability
-from cts_runtime.settings import ServiceSettings
 
 log = get_logger(__name__)
 
@@ -92,28 +87,6 @@ async def serve(observed: ObservedAsgi, http: HttpSettings) -> int:
     return 0
 
 
-def run_service(
-    app: FastStream,
-    settings: ServiceSettings,
-    *,
-    readiness: Sequence[ReadinessCheck] | None = None,
-    http: HttpSettings | None = None,
-) -> int:
-    """Instrument ``app``'s broker and serve it with probes; returns the exit code.
-
-    ``readiness`` defaults to a MongoDB ping on ``CTS_MONGODB_URI``; a service that does not
-    use MongoDB passes ``readiness=()`` so a MongoDB outage does not stop its work.
-    """
-    http = http or HttpSettings()
-    observability = Observability.create(settings.service_name)
-    broker = app.broker
-    if not isinstance(broker, KafkaBroker):
-        raise TypeError("run_service needs an app built around a KafkaBroker")
-    observability.instrument(broker)
-    checks = (
-        [MongoPing(settings.mongodb_uri.get_secret_value())] if readiness is None else readiness
-    )
-    observed = observability.asgi_app(
-        app, broker, readiness=checks, readiness_timeout_s=http.readiness_timeout_s
-    )
-    return asyncio.run(serve(observed, http))
+def serve_app(app: ObservedAsgi, http: HttpSettings | None = None) -> int:
+    """Serve a service's app (``Service.app``) until SIGTERM/SIGINT; returns the exit code."""
+    return asyncio.run(serve(app, http or HttpSettings()))

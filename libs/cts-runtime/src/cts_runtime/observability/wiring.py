@@ -14,13 +14,11 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
-from cts_runtime.broker import make_broker
 from cts_runtime.observability.asgi import ObservedAsgi, asgi_app
 from cts_runtime.observability.health import ReadinessCheck
 from cts_runtime.observability.metrics import CtsMetrics, new_registry
 from cts_runtime.observability.recording import EventMetricsMiddleware
 from cts_runtime.observability.tracing import telemetry_middleware, tracer_provider
-from cts_runtime.settings import KafkaSettings
 
 
 @dataclass
@@ -55,11 +53,6 @@ class Observability:
             self._middlewares = tuple(chain)
         return self._middlewares
 
-    def instrument(self, broker: KafkaBroker) -> None:
-        """Add the middlewares to a broker built elsewhere, around any it already has."""
-        for middleware in reversed(self.middlewares()):
-            broker.insert_middleware(middleware)
-
     def asgi_app(
         self,
         app: FastStream,
@@ -76,12 +69,3 @@ class Observability:
             readiness_timeout_s=readiness_timeout_s,
             tracer_provider=self.tracer_provider,
         )
-
-
-def make_observed_broker(
-    settings: KafkaSettings, observability: Observability, *, client_id: str, **kwargs: Any
-) -> KafkaBroker:
-    """``make_broker`` with the tracing and metrics middlewares in place from the start."""
-    return make_broker(
-        settings, client_id=client_id, middlewares=observability.middlewares(), **kwargs
-    )
