@@ -26,6 +26,7 @@ COPY libs/cts-store/pyproject.toml libs/cts-store/
 COPY libs/cts-runtime/pyproject.toml libs/cts-runtime/
 COPY libs/cts-testing/pyproject.toml libs/cts-testing/
 COPY libs/cts-client/pyproject.toml libs/cts-client/
+COPY libs/cts-demo/pyproject.toml libs/cts-demo/
 COPY services/orchestrator/pyproject.toml services/orchestrator/
 COPY services/agent-runner/pyproject.toml services/agent-runner/
 COPY services/test-runner/pyproject.toml services/test-runner/

@@ -68,4 +68,4 @@ demo: ## Run one red-mode session end to end on the local stack (scripted model 
 	@$(MAKE) --no-print-directory setup
 	@bash deploy/local/prereqs.sh
 	@bash $(STACK) install
-	@CTS_DEMO_ANNOUNCED=1 $(UV) run --all-packages cts demo
+	@CTS_DEMO_ANNOUNCED=1 $(UV) run --all-packages cts-demo

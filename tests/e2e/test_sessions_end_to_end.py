@@ -14,15 +14,11 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient, MongoClient
 
-from cts_client.demo import (
-    SERVICES,
-    DemoPaths,
-    prepare_repository,
-    service_env,
-)
 from cts_contracts import SessionRequested
 from cts_contracts.naming import branch_name
 from cts_contracts.topics import SESSION_FINISHED, SESSION_REQUESTED, STEP_COMPLETED, topic
+from cts_demo.processes import SERVICES, service_env
+from cts_demo.repository import DemoPaths, prepare_repository
 from cts_testing.factories import session_requested
 from cts_testing.kafka import Collector, publish
 from cts_testing.network import free_port, wait_for_port

@@ -24,7 +24,6 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
-from cts_client.demo import DemoPaths, prepare_repository
 from cts_contracts import SessionRequested
 from cts_contracts.naming import branch_name, session_id_for
 from cts_contracts.topics import (
@@ -37,6 +36,7 @@ from cts_contracts.topics import (
     topic,
 )
 from cts_core import Scope, Session
+from cts_demo.repository import DemoPaths, prepare_repository
 from cts_runtime.topics_admin import ensure_topics
 from cts_store import SessionStore
 from cts_store.documents import to_document

@@ -261,15 +261,5 @@ def topics_create(
     )
 
 
-@app.command()
-def demo(
-    timeout: Annotated[float, typer.Option(help="Give up on the session after this long")] = 600,
-) -> None:
-    """Run one session end to end on the local stack (what `make demo` does)."""
-    from cts_client.demo import run_demo  # noqa: PLC0415 - starts processes; load only when asked
-
-    raise typer.Exit(run_demo(console, timeout_s=timeout))
-
-
 def main() -> None:
     app()
