@@ -25,7 +25,8 @@ class Executor(StrEnum):
 
 
 class Expect(StrEnum):
-    """What RunTests must see to be ``ok`` (see DESIGN.md, expectation modes)."""
+    """What RunTests must see to be ``ok``: red, the tests compile and fail (the code is not
+    written yet); green, they compile and pass; none, RunTests is skipped."""
 
     RED = "red"
     GREEN = "green"

@@ -1,7 +1,7 @@
 """The pure decision: given a session, what happens next. No I/O, no clock.
 
-Mirrors the reference design's ``get_next_interaction``: the orchestrator is stateless, so
-every replica reaches the same decision from the same document.
+The orchestrator is stateless: every replica reaches the same decision from the same
+session.
 """
 
 from __future__ import annotations
