@@ -5,60 +5,39 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import IO
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+
+from cts_testing.processes import Process
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-class Service:
+class Service(Process):
+    """A measured process: its name in reports, its peak memory and CPU time from ``/proc``."""
+
     def __init__(
         self, name: str, argv: list[str], env: dict[str, str], log_path: Path,
         *, pythonpath: tuple[Path, ...] = (),
     ) -> None:  # fmt: skip
+        # Searched before the installed packages: how a variant runs other source trees.
+        paths = [*map(str, pythonpath), str(REPO_ROOT), os.environ.get("PYTHONPATH")]
+        search = {"PYTHONPATH": os.pathsep.join(filter(None, paths))}
+        super().__init__(argv, {**search, **env}, log_path, cwd=REPO_ROOT)
         self.name = name
-        self.argv = argv
-        self.env = env
-        self.log_path = log_path
-        self.pythonpath = pythonpath
-        """Searched before the installed packages: how a variant runs other source trees."""
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
 
     @classmethod
     def module(cls, name: str, module: str, env: dict[str, str], log_path: Path) -> Service:
         return cls(name, [sys.executable, "-m", module], env, log_path)
 
     def start(self) -> Service:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = self.log_path.open("ab")
-        paths = [*map(str, self.pythonpath), str(REPO_ROOT), os.environ.get("PYTHONPATH")]
-        pythonpath = os.pathsep.join(filter(None, paths))
-        self._proc = subprocess.Popen(
-            self.argv,
-            env={**os.environ, "PYTHONPATH": pythonpath, **self.env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=REPO_ROOT,
-        )
+        super().start()
         return self
-
-    @property
-    def pid(self) -> int:
-        assert self._proc is not None
-        return self._proc.pid
-
-    def alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
 
     def peak_rss_mb(self) -> float:
         """``VmHWM``: the most resident memory the process ever had."""
@@ -73,22 +52,7 @@ class Service:
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
     def stop(self, timeout: float = 30) -> None:
-        """SIGTERM to the process group, SIGKILL if it does not leave within ``timeout``."""
-        if self._proc is not None and self.alive():
-            os.killpg(self.pid, signal.SIGTERM)
-            try:
-                self._proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.pid, signal.SIGKILL)
-                self._proc.wait(10)
-        if self._log:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self, lines: int = 30) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        super().stop(timeout)
 
 
 async def wait_for_groups(

@@ -13,6 +13,7 @@ from cts_contracts import SessionStatus, Step, StepCompletedData, StepRequested
 from cts_orchestrator.adapters import SystemClock
 from cts_orchestrator.bootstrap import Orchestrator, bootstrap
 from cts_orchestrator.ports import Liveness, Publisher
+from cts_orchestrator.service import Policy
 from cts_runtime.executor import completion
 from cts_store import SessionStore, WriteBehind
 from cts_testing.factories import session_request
@@ -42,7 +43,7 @@ def orchestrator(
     """Documents written with every claim (``CTS_DOCUMENT_DELAY_S=0``), so the raw documents
     show each step."""
     documents = WriteBehind(store, delay_s=0)
-    return bootstrap(store, documents, publisher, SystemClock(), deadlines=DEADLINES,
+    return bootstrap(store, documents, publisher, SystemClock(), Policy(DEADLINES),
                      liveness=liveness)  # fmt: skip
 
 

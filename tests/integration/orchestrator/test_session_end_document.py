@@ -9,6 +9,7 @@ from typing import Any
 
 from cts_orchestrator.adapters import SystemClock
 from cts_orchestrator.bootstrap import bootstrap
+from cts_orchestrator.service import Policy
 from cts_runtime.executor import completion
 from cts_store import SessionStore, WriteBehind
 from cts_testing.factories import session_request
@@ -19,7 +20,7 @@ from tests.integration.orchestrator.test_orchestrator_memory import DEADLINES, R
 async def test_the_end_and_its_empty_outbox_are_in_the_document_at_once(mongo_db: Any) -> None:
     store, recorder = SessionStore(mongo_db), Recorder()
     documents = WriteBehind(store, delay_s=60)  # nothing waits for the write-behind loop
-    orchestrator = bootstrap(store, documents, recorder, SystemClock(), deadlines=DEADLINES)
+    orchestrator = bootstrap(store, documents, recorder, SystemClock(), Policy(DEADLINES))
     request = session_request(options={"expect": "none"})
     await orchestrator.service.on_session_requested(request)
     for _ in range(3):

@@ -7,6 +7,7 @@ from typing import Any
 
 from cts_contracts import Step
 from cts_orchestrator.bootstrap import bootstrap
+from cts_orchestrator.service import Policy
 from cts_orchestrator.sweeper import Sweeper
 from cts_store import Instances, SessionStore, WriteBehind
 from cts_testing.factories import session_request
@@ -34,9 +35,9 @@ async def test_only_outboxes_of_silent_writers_are_re_published(mongo_db: Any) -
     store, instances, clock = SessionStore(mongo_db), Instances(mongo_db), Clock()
     writer_pub, rescuer_pub = Recorder(), Recorder()
     documents = WriteBehind(store, delay_s=0)
-    writer = bootstrap(store, documents, writer_pub, clock, deadlines=DEADLINES,
+    writer = bootstrap(store, documents, writer_pub, clock, Policy(DEADLINES),
                        instance_id="writer")  # fmt: skip
-    rescuer = bootstrap(store, documents, rescuer_pub, clock, deadlines=DEADLINES,
+    rescuer = bootstrap(store, documents, rescuer_pub, clock, Policy(DEADLINES),
                         instance_id="rescuer")  # fmt: skip
     sweepers = {
         name: Sweeper(orch, store, instances, clock, interval_s=1, outbox_grace_s=10)

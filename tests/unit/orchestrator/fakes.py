@@ -10,11 +10,12 @@ import json
 from datetime import datetime, timedelta
 
 from cts_contracts import ResultStatus, Step, StepCompletedData, StepDataModel
-from cts_core import Scope, Session
+from cts_core import Scope, Session, messages
 from cts_orchestrator.bootstrap import Orchestrator, bootstrap
 from cts_orchestrator.ports import Recorded, nothing_recorded
 from cts_orchestrator.relay import OutboxRelay
-from cts_orchestrator.service import SessionService
+from cts_orchestrator.service import Policy, SessionService
+from cts_runtime.executor import StepOutcome, completion
 from cts_store import Loaded
 from cts_testing.answers import sample_data
 from cts_testing.factories import session_request
@@ -131,8 +132,8 @@ class Harness:
         self.clock = FakeClock()
         self.orchestrator: Orchestrator = bootstrap(
             self.sessions, self.documents, self.publisher, self.clock,
-            deadlines=DEADLINES, instance_id=instance_id, liveness=liveness,
-            recorded=recorded, max_cas_retries=max_cas_retries,
+            Policy(DEADLINES, max_cas_retries=max_cas_retries),
+            instance_id=instance_id, liveness=liveness, recorded=recorded,
         )  # fmt: skip
 
     @property
@@ -155,22 +156,13 @@ def answer_to(
     *,
     summary: str = "done",
 ) -> StepCompletedData:
-    """The executor's answer to ``session``'s command in flight (its sample data by default)."""
-    command = session.in_flight
-    assert command is not None, "nothing in flight"
-    return StepCompletedData(
-        account_id=session.account_id,
-        project_id=session.project_id,
-        session_id=session.id,
-        interaction_id=command.id,
-        step=command.step,
-        status=status,
-        summary=summary,
-        data=data if data is not None else sample_data(command.step),
-        executor="fake",
-        started_at=T0,
-        completed_at=T0,
-    )
+    """The executor's answer to ``session``'s command in flight (its sample data by default),
+    built as the real harness builds it."""
+    interaction = session.in_flight
+    assert interaction is not None, "nothing in flight"
+    command = messages.command(session, interaction).data
+    outcome = StepOutcome(status, summary, None, data or sample_data(command.step))
+    return completion(command, outcome, executor="fake", started_at=T0).data
 
 
 async def started(harness: Harness, **options: object) -> Session:

@@ -1,8 +1,9 @@
 """How every CTS service is put together, in its ``build_app``:
 
-    service = Service.create(settings, client_id=...)     # logging, metrics, traces, broker
-    service.subscribe(topic_name=..., model=..., handler=..., group=...)   # or register_executor
-    return service.app(lifespan, readiness=[...])          # probes and /metrics included
+    service = Service.create(settings, client_id=...)   # logging, metrics, traces, broker
+    subscribe(service.broker, settings, topic_name=..., model=..., handler=..., group=...)
+    # ... or register_executor(service.broker, settings, executor=..., runner=...)
+    return service.app(lifespan, readiness=[...])        # probes and /metrics included
 
 ``lifespan`` is an async context manager that opens the long-lived clients (MongoDB, the
 model's HTTP client, background loops) and closes them: entered before the broker consumes,
@@ -21,7 +22,6 @@ from typing import Any, Generic, TypeVar
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
-from pydantic import BaseModel
 
 from cts_runtime.broker import make_broker
 from cts_runtime.logs import configure_logging
@@ -30,10 +30,8 @@ from cts_runtime.observability.health import ReadinessCheck
 from cts_runtime.observability.serving import HttpSettings
 from cts_runtime.observability.wiring import Observability
 from cts_runtime.settings import ServiceSettings
-from cts_runtime.subscribe import Handler, subscribe
 
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
 
 Lifespan = Callable[[], AbstractAsyncContextManager[None]]
 
@@ -50,20 +48,6 @@ class Service:
         observability = Observability.create(settings.service_name)
         broker = make_broker(settings, client_id=client_id, middlewares=observability.middlewares())
         return cls(settings, broker, observability)
-
-    def subscribe(
-        self,
-        *,
-        topic_name: str,
-        model: type[M],
-        handler: Handler[M],
-        group: str,
-        consumer: str | None = None,
-        max_poll_interval_ms: int | None = None,
-    ) -> None:
-        subscribe(self.broker, self.settings, topic_name=topic_name, model=model,
-                  handler=handler, group=group, consumer=consumer,
-                  max_poll_interval_ms=max_poll_interval_ms)  # fmt: skip
 
     def app(
         self, lifespan: Lifespan | None = None, *, readiness: Sequence[ReadinessCheck]

@@ -16,6 +16,7 @@ from cts_runtime.executor import register_executor
 from cts_runtime.logs import get_logger
 from cts_runtime.observability import ObservedAsgi
 from cts_runtime.service import Service, background
+from cts_runtime.subscribe import subscribe
 
 log = get_logger(__name__)
 
@@ -35,9 +36,8 @@ def build_app(settings: GitCommitterSettings | None = None) -> ObservedAsgi:
 
     # Its own group: cleanup lag or a rebalance there never delays a step command.
     cleanup_group = f"{settings.service_name}-cleanup"
-    service.subscribe(topic_name=SESSION_FINISHED, model=SessionFinished,
-                      handler=on_session_finished, group=cleanup_group,
-                      consumer=cleanup_group)  # fmt: skip
+    subscribe(service.broker, settings, topic_name=SESSION_FINISHED, model=SessionFinished,
+              handler=on_session_finished, group=cleanup_group, consumer=cleanup_group)  # fmt: skip
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:

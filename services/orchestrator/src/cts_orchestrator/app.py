@@ -19,6 +19,7 @@ from cts_orchestrator.sweeper import Sweeper
 from cts_runtime.logs import get_logger
 from cts_runtime.observability import MongoPing, ObservedAsgi
 from cts_runtime.service import Late, Service, background
+from cts_runtime.subscribe import subscribe
 from cts_store import Instances, SessionStore, WriteBehind, connect
 
 log = get_logger(__name__)
@@ -40,12 +41,12 @@ def build_app(settings: OrchestratorSettings | None = None) -> ObservedAsgi:
         await running.get().service.on_step_completed(event.data)
 
     # One group per topic: a subscription change on one topic never rebalances the other.
-    service.subscribe(topic_name=SESSION_REQUESTED, model=SessionRequested, handler=on_requested,
-                      group="orchestrator-requests",
-                      max_poll_interval_ms=HANDLER_POLL_INTERVAL_MS)  # fmt: skip
-    service.subscribe(topic_name=STEP_COMPLETED, model=StepCompleted, handler=on_completed,
-                      group="orchestrator-results",
-                      max_poll_interval_ms=HANDLER_POLL_INTERVAL_MS)  # fmt: skip
+    subscribe(service.broker, settings, topic_name=SESSION_REQUESTED, model=SessionRequested,
+              handler=on_requested, group="orchestrator-requests",
+              max_poll_interval_ms=HANDLER_POLL_INTERVAL_MS)  # fmt: skip
+    subscribe(service.broker, settings, topic_name=STEP_COMPLETED, model=StepCompleted,
+              handler=on_completed, group="orchestrator-results",
+              max_poll_interval_ms=HANDLER_POLL_INTERVAL_MS)  # fmt: skip
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -58,8 +59,7 @@ def build_app(settings: OrchestratorSettings | None = None) -> ObservedAsgi:
             crash = settings.fault_injection == "crash-after-record"
             orchestrator = bootstrap(
                 store, documents, KafkaPublisher(service.broker, prefix=settings.topic_prefix),
-                clock, deadlines=settings.deadlines(), max_step_retries=settings.max_step_retries,
-                max_cas_retries=settings.max_cas_retries,
+                clock, settings.policy(),
                 liveness=BeatingInstances(instances, clock,
                                           within=timedelta(seconds=settings.outbox_grace_s)),
                 recorded=crash_after_record(settings.fault_injection_step) if crash

@@ -4,11 +4,8 @@ real adapters, the unit tests pass fakes."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 
-from cts_contracts import Step
 from cts_orchestrator.ports import (
     Clock,
     Documents,
@@ -19,7 +16,7 @@ from cts_orchestrator.ports import (
     nothing_recorded,
 )
 from cts_orchestrator.relay import OutboxRelay
-from cts_orchestrator.service import SessionService
+from cts_orchestrator.service import Policy, SessionService
 from cts_store import RecentSessions
 
 
@@ -38,23 +35,16 @@ def bootstrap(
     documents: Documents,
     publisher: Publisher,
     clock: Clock,
+    policy: Policy,
     *,
-    deadlines: Mapping[Step, timedelta],
-    max_step_retries: int = 2,
-    max_cas_retries: int = 20,
     instance_id: str | None = None,
     liveness: Liveness | None = None,
     recorded: Recorded = nothing_recorded,
-    recent: RecentSessions | None = None,
 ) -> Orchestrator:
-    recent = recent if recent is not None else RecentSessions()
-    relay = OutboxRelay(
-        repository, documents, publisher, clock, recent,
-        instance_id=instance_id or uuid.uuid4().hex, liveness=liveness,
-    )  # fmt: skip
-    service = SessionService(
-        repository, documents, relay, clock, recent,
-        deadlines=deadlines, max_step_retries=max_step_retries,
-        max_cas_retries=max_cas_retries, recorded=recorded,
-    )  # fmt: skip
+    """A random ``instance_id`` by default: a restarted process is a new writer, and the
+    outboxes of the one before it count as orphaned once its heartbeat stops."""
+    recent = RecentSessions()
+    relay = OutboxRelay(repository, documents, publisher, clock, recent,
+                        instance_id or uuid.uuid4().hex, liveness)  # fmt: skip
+    service = SessionService(repository, documents, relay, clock, recent, policy, recorded)
     return Orchestrator(service, relay)

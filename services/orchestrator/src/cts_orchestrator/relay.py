@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass, field
 
 from cachetools import LRUCache
 
@@ -30,40 +31,33 @@ PUBLISHED_MEMORY = 4096
 """Event ids this process published lately: a redelivered message re-sends only the rest."""
 
 
+@dataclass
 class OutboxRelay:
-    def __init__(
-        self,
-        repository: SessionRepository,
-        documents: Documents,
-        publisher: Publisher,
-        clock: Clock,
-        recent: RecentSessions,
-        *,
-        instance_id: str,
-        liveness: Liveness | None = None,
-    ) -> None:
-        """Without ``liveness`` every other writer counts as alive: only the sweeper (or this
-        process's own failed publishes) re-send an outbox."""
-        self._repository = repository
-        self._documents = documents
-        self._publisher = publisher
-        self._clock = clock
-        self._recent = recent
-        self.instance_id = instance_id
-        self._liveness = liveness
-        self._published: LRUCache[str, None] = LRUCache(maxsize=PUBLISHED_MEMORY)
+    """``liveness`` absent: every other writer counts as alive, so only the sweeper (or this
+    process's own failed publishes) re-send an outbox."""
+
+    repository: SessionRepository
+    documents: Documents
+    publisher: Publisher
+    clock: Clock
+    recent: RecentSessions
+    instance_id: str
+    liveness: Liveness | None = None
+    _published: LRUCache[str, None] = field(
+        default_factory=lambda: LRUCache(maxsize=PUBLISHED_MEMORY), init=False, repr=False
+    )
 
     async def send(self, session: Session) -> Session:
         """A decision was claimed: its document and its outbox go out. A crash in between
         loses nothing: the message that led here is redelivered and finds the decision made."""
         if session.finished:
-            await self._documents.now(session)
+            await self.documents.now(session)
             await self._publish_or_disown(session)
         else:
             # Both run to the end (a failed publish must not abandon the write); the outbox is
             # disowned only after the write, which would otherwise put the owner back.
             written, published = await asyncio.gather(
-                self._documents.later(session), self._publish(session), return_exceptions=True
+                self.documents.later(session), self._publish(session), return_exceptions=True
             )
             if isinstance(published, Exception):
                 await self._disown(session)
@@ -82,7 +76,7 @@ class OutboxRelay:
         if owner == self.instance_id:
             if all(item.id in self._published for item in session.outbox):
                 return session
-        elif owner is not None and (self._liveness is None or await self._liveness.alive(owner)):
+        elif owner is not None and (self.liveness is None or await self.liveness.alive(owner)):
             return session
         return await self.flush(session)
 
@@ -97,11 +91,11 @@ class OutboxRelay:
         (the replicas that take over then send nothing again) and write every document still
         pending."""
         released = 0
-        for session in self._recent.sessions():
+        for session in self.recent.sessions():
             if session.outbox and session.outbox_owner == self.instance_id:
                 await self._mark_published(session)
                 released += 1
-        await self._documents.flush()
+        await self.documents.flush()
         return released
 
     async def _publish_or_disown(self, session: Session) -> None:
@@ -119,7 +113,7 @@ class OutboxRelay:
 
     async def _publish(self, session: Session) -> None:
         for item in session.outbox:
-            await self._publisher.publish(item.topic, item.key, item.payload.encode())
+            await self.publisher.publish(item.topic, item.key, item.payload.encode())
             log.info("published", kind=item.kind, topic=item.topic, event_id=item.id)
             self._published[item.id] = None
 
@@ -136,18 +130,18 @@ class OutboxRelay:
 
     async def _mark_published(self, session: Session) -> Session:
         sent = {item.id for item in session.outbox}
-        emptied = mark_published(session, sent, now=self._clock.now())
+        emptied = mark_published(session, sent, now=self.clock.now())
         return await self._claim(session, emptied)
 
     async def _claim(self, session: Session, changed: Session) -> Session:
         """A version that only steers the outbox. Lost to another writer, it is not needed:
         that writer's version decides what the outbox holds and who sends it."""
-        saved = await self._repository.claim(session, changed)
+        saved = await self.repository.claim(session, changed)
         if saved is None:
             return session
-        self._recent.put(saved)
+        self.recent.put(saved)
         if saved.finished:
-            await self._documents.now(saved)  # every end is written, its empty outbox too
+            await self.documents.now(saved)  # every end is written, its empty outbox too
         else:
-            await self._documents.later(saved)
+            await self.documents.later(saved)
         return saved

@@ -5,6 +5,7 @@ it to the ``OutboxRelay`` to send."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 from cts_contracts import ResultStatus, SessionRequestedData, Step, StepCompletedData
@@ -28,45 +29,41 @@ class ConcurrentUpdate(RuntimeError):
     """Compare-and-set kept losing: raised so the message is redelivered, not dropped."""
 
 
+@dataclass(frozen=True)
+class Policy:
+    """How sessions are driven: each step's deadline, the retries of a transient result, and
+    the claims one message may lose before it is redelivered."""
+
+    deadlines: Mapping[Step, timedelta]
+    max_step_retries: int = 2
+    max_cas_retries: int = 20
+
+
+@dataclass
 class SessionService:
-    def __init__(
-        self,
-        repository: SessionRepository,
-        documents: Documents,
-        relay: OutboxRelay,
-        clock: Clock,
-        recent: RecentSessions,
-        *,
-        deadlines: Mapping[Step, timedelta],
-        max_step_retries: int = 2,
-        max_cas_retries: int = 20,
-        recorded: Recorded = nothing_recorded,
-    ) -> None:
-        self._repository = repository
-        self._documents = documents
-        self._relay = relay
-        self._clock = clock
-        self._recent = recent
-        self._deadlines = deadlines
-        self._max_step_retries = max_step_retries
-        self._max_cas_retries = max_cas_retries
-        self._recorded = recorded
+    repository: SessionRepository
+    documents: Documents
+    relay: OutboxRelay
+    clock: Clock
+    recent: RecentSessions
+    policy: Policy
+    recorded: Recorded = nothing_recorded
 
     async def on_session_requested(self, request: SessionRequestedData) -> Session:
-        now = self._clock.now()
+        now = self.clock.now()
         with bound(session_id=request.session_id):
             fresh = advance(
-                new_session(request, now=now, max_step_retries=self._max_step_retries),
+                new_session(request, now=now, max_step_retries=self.policy.max_step_retries),
                 now=now,
-                deadlines=self._deadlines,
-            ).model_copy(update={"outbox_owner": self._relay.instance_id})
-            session, created = await self._repository.create_or_get(fresh)
+                deadlines=self.policy.deadlines,
+            ).model_copy(update={"outbox_owner": self.relay.instance_id})
+            session, created = await self.repository.create_or_get(fresh)
             log.info("session requested", created=created, request_id=request.request_id)
-            self._recorded(session)
-            self._recent.put(session)
+            self.recorded(session)
+            self.recent.put(session)
             if not created:
-                return await self._relay.resend_if_orphaned(session)
-            return await self._relay.send(session)
+                return await self.relay.resend_if_orphaned(session)
+            return await self.relay.send(session)
 
     async def on_step_completed(self, event: StepCompletedData) -> Session:
         if not kind_of(event.step).accepts(event.data):
@@ -96,7 +93,7 @@ class SessionService:
             summary=f"{in_flight.step.value} exceeded its deadline "
             f"({in_flight.deadline.isoformat()})",
             executor="orchestrator-sweeper",
-            completed_at=self._clock.now(),
+            completed_at=self.clock.now(),
         )
         with bound(session_id=session.id, interaction_id=in_flight.id):
             log.warning("step overdue", step=in_flight.step.value)
@@ -106,8 +103,8 @@ class SessionService:
     async def _apply(
         self, scope: Scope, session_id: str, interaction_id: str, step: Step, result: Result
     ) -> Session:
-        cached = self._recent.get(scope, session_id)
-        for _ in range(self._max_cas_retries):
+        cached = self.recent.get(scope, session_id)
+        for _ in range(self.policy.max_cas_retries):
             session = cached or await self._load(scope, session_id)
             target = session.interaction(interaction_id)
             recorded = record_result(session, interaction_id, result) if target else None
@@ -121,28 +118,28 @@ class SessionService:
                                  f"not {step.value}")  # fmt: skip
             if recorded is None:
                 log.info("result already recorded; nothing changes", status=result.status.value)
-                return await self._relay.resend_if_orphaned(session)
-            decided = advance(recorded, now=self._clock.now(), deadlines=self._deadlines)
-            owned = decided.model_copy(update={"outbox_owner": self._relay.instance_id})
-            saved = await self._repository.claim(session, owned)
+                return await self.relay.resend_if_orphaned(session)
+            decided = advance(recorded, now=self.clock.now(), deadlines=self.policy.deadlines)
+            owned = decided.model_copy(update={"outbox_owner": self.relay.instance_id})
+            saved = await self.repository.claim(session, owned)
             if saved is None:
                 cached = None  # another replica moved the session: decide again from its version
                 continue
-            self._recent.put(saved)
+            self.recent.put(saved)
             log.info(
                 "result recorded",
                 status=result.status.value,
                 session_status=saved.status.value,
                 next_step=saved.in_flight.step.value if saved.in_flight else None,
             )
-            self._recorded(saved)
-            return await self._relay.send(saved)
+            self.recorded(saved)
+            return await self.relay.send(saved)
         raise ConcurrentUpdate(f"session {session_id}: too many concurrent updates")
 
     async def _load(self, scope: Scope, session_id: str) -> Session:
-        loaded = await self._repository.load(scope, session_id)
+        loaded = await self.repository.load(scope, session_id)
         if loaded is None:
             raise BadMessage(f"unknown session {session_id} for this account and project")
         if loaded.behind:  # its writer died between claim and document: the document follows
-            await self._documents.later(loaded.session)
+            await self.documents.later(loaded.session)
         return loaded.session

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from cts_contracts import Step
 from cts_core import STEPS
+from cts_orchestrator.service import Policy
 from cts_runtime.settings import ServiceSettings
 
 RENAMED = ("INITIALIZE", "GENERATE", "RUN_TESTS", "FIX", "FINALIZE")
@@ -68,6 +69,9 @@ class OrchestratorSettings(ServiceSettings):
                 'e.g. {"run_tests": 900}'
             )
         return self
+
+    def policy(self) -> Policy:
+        return Policy(self.deadlines(), self.max_step_retries, self.max_cas_retries)
 
     def deadlines(self) -> dict[Step, timedelta]:
         """Every step's deadline: the registry's default unless ``step_deadlines_s`` names it."""
