@@ -11,10 +11,11 @@ import math
 from contextlib import AsyncExitStack
 from typing import Any
 
+from bench.context import RunContext
 from bench.drive import Driver
 from bench.executor import Hop
 from bench.stats import latency_summary, ratio
-from bench.systems import Kind, RunContext, deploy
+from bench.systems import Kind, deploy
 
 SYSTEMS: tuple[Kind, ...] = ("floor", "floor-cas", "cts")
 """``floor-cas`` is the floor with a compare-and-set filter: it tells how much of the gap is the

@@ -13,9 +13,10 @@ import math
 from contextlib import AsyncExitStack
 from typing import Any
 
+from bench.context import RunContext
 from bench.drive import Driver
 from bench.stats import ratio
-from bench.systems import Kind, RunContext, deploy
+from bench.systems import Kind, deploy
 
 TRANSITIONS_PER_SESSION = 4
 """Four completions per happy-path session, each leading to a command or the finish."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 from statistics import median
 from typing import Any
 
+from bench.context import RunContext
 from bench.drive import Driver
 from bench.executor import Hop
 from bench.stats import latency_summary, ratio
-from bench.systems import RunContext, deploy
+from bench.systems import deploy
 
 
 async def run(ctx: RunContext, *, sessions: int = 20, warmup: int = 3) -> dict[str, Any]:

@@ -1,16 +1,11 @@
-"""The services under test as OS processes: started with an environment, stopped by pid (never
-by name), and measured through ``/proc`` (peak RSS, CPU time)."""
+"""The services under test as OS processes (``cts_testing.processes``), measured through
+``/proc`` (peak RSS, CPU time)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-import time
 from pathlib import Path
-
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
 
 from cts_testing.processes import Process
 
@@ -53,44 +48,3 @@ class Service(Process):
 
     def stop(self, timeout: float = 30) -> None:
         super().stop(timeout)
-
-
-async def wait_for_groups(
-    bootstrap: str,
-    group_ids: list[str],
-    *,
-    members: int,
-    services: list[Service],
-    within: float = 90,
-) -> None:
-    """Until every group is Stable with ``members`` members: only then does a measurement see
-    every replica consuming, not a rebalance."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        deadline = time.monotonic() + within
-        while True:
-            dead = [s for s in services if not s.alive()]
-            if dead:
-                raise RuntimeError(f"{dead[0].name} exited:\n{dead[0].log_tail()}")
-            states = {g: await _describe(admin, g) for g in group_ids}
-            if all(states.get(g) == ("Stable", members) for g in group_ids):
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"consumer groups not ready: {states}")
-            await asyncio.sleep(0.2)
-    finally:
-        await admin.close()
-
-
-async def _describe(admin: AIOKafkaAdminClient, group_id: str) -> tuple[str, int]:
-    """(state, members); a group not created yet reads as absent. aiokafka cannot decode
-    Kafka 4's answer for an unknown group (the connection drops), so that is an absence too."""
-    try:
-        (response,) = await admin.describe_consumer_groups([group_id])
-    except (KafkaError, ValueError):
-        return ("Absent", 0)
-    for _error, name, state, _type, _protocol, members, *_ in response.groups:
-        if name == group_id:
-            return (state, len(members))
-    return ("Absent", 0)

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import b1_latency, b2_throughput, b3_growth, b5_run_tests, report
+from bench.context import RunContext
 from bench.machine import Snapshot, busy_percent, describe
 from bench.processes import REPO_ROOT
-from bench.systems import RunContext
 from cts_testing.stack import local_stack
 
 

@@ -7,7 +7,6 @@ share state, and it is torn down (processes stopped by pid, topics and database 
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,60 +15,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import bson
-from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
 from bench import floor
+from bench.context import RunContext
 from bench.executor import FailWhen, InstantExecutor
-from bench.processes import Service, wait_for_groups
+from bench.orchestrator_argv import db_monitor_env, orchestrator_argv, sources
+from bench.processes import Service
+from bench.sizes import ACCOUNT, FLOOR_COMMAND_PAD, FLOOR_DOC_PAD, FLOOR_REQUEST_PAD, PROJECT
 from cts_contracts import topics as t
 from cts_runtime.topics_admin import ensure_topics
-from cts_store.documents import to_document
-from cts_testing import session_builders
-from cts_testing.answers import sample_data
 from cts_testing.factories import session_requested
+from cts_testing.groups import wait_for_groups
 
 Kind = Literal["cts", "floor", "floor-cas"]
-ACCOUNT, PROJECT = "acme", "shop"
-
-
-@dataclass
-class RunContext:
-    bootstrap: str
-    mongodb_uri: str
-    run_id: str
-    out_dir: Path
-    profile_dir: Path | None = None
-    profiler: str = "pyinstrument"
-    orchestrator_env: dict[str, str] = field(default_factory=dict)
-    """Extra ``CTS_*`` settings for every orchestrator (e.g. to try a consumer option)."""
-    variants: dict[str, Path | None] = field(default_factory=dict)
-    """Other orchestrators run beside this one's: a source tree (e.g. an older commit), or
-    ``None`` for this tree with its own settings (``variant_env``)."""
-    variant_env: dict[str, dict[str, str]] = field(default_factory=dict)
-    created_prefixes: list[str] = field(default_factory=list)
-    created_databases: list[str] = field(default_factory=list)
-
-    async def cleanup(self) -> None:
-        """Drop what this run created: its databases and its topics (by its own prefixes)."""
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.mongodb_uri)
-        try:
-            for name in self.created_databases:
-                await client.drop_database(name)
-        finally:
-            await client.close()
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        await admin.start()
-        try:
-            mine = [
-                name
-                for name in await admin.list_topics()
-                if any(name.startswith(prefix) for prefix in self.created_prefixes)
-            ]
-            if mine:
-                await admin.delete_topics(mine)
-        finally:
-            await admin.close()
 
 
 @dataclass
@@ -142,62 +101,6 @@ class Deployment:
             await collection.delete_one({"_id": session_id})
 
 
-def _cts_sizes() -> tuple[int, int, int]:
-    """(finished session document, a command, a request) of a happy-path CTS session, in bytes,
-    computed with the real pure transitions: what the floor must match byte for byte."""
-    session = session_builders.start()
-    command = len(session.outbox[0].payload)
-    while session.in_flight is not None:
-        session = session_builders.answer(session, data=sample_data(session.in_flight.step))
-    finished = session.model_copy(update={"outbox": [], "outbox_since": None})
-    request = len(session_requested().model_dump_json())
-    return len(bson.encode(to_document(finished))), command, request
-
-
-CTS_DOC_BYTES, CTS_COMMAND_BYTES, CTS_REQUEST_BYTES = _cts_sizes()
-_BARE_COMMAND = len(
-    floor.next_message(
-        {"session_id": str(uuid.uuid4()), "account_id": ACCOUNT, "project_id": PROJECT},
-        1,
-        prefix="",
-        pad="",
-    )[1]
-)
-FLOOR_COMMAND_PAD = max(0, CTS_COMMAND_BYTES - _BARE_COMMAND)
-FLOOR_REQUEST_PAD = max(0, CTS_REQUEST_BYTES - 200)
-FLOOR_DOC_PAD = max(0, CTS_DOC_BYTES - 150)
-
-
-def _sources(tree: Path | None) -> tuple[Path, ...]:
-    if tree is None:
-        return ()
-    packages = ("services/orchestrator", "libs/cts-core", "libs/cts-store")
-    found = tuple(tree / p / "src" for p in packages if (tree / p / "src").is_dir())
-    if not found:
-        raise FileNotFoundError(f"no orchestrator, core or store sources under {tree}")
-    return found
-
-
-def _db_monitor_env(ctx: RunContext, label: str, index: int) -> dict[str, str]:
-    if ctx.profile_dir is None or ctx.profiler != "db":
-        return {}
-    return {"BENCH_DB_MONITOR_OUT": str(ctx.profile_dir / f"{label}-orchestrator{index}.db.json")}
-
-
-def _orchestrator_argv(ctx: RunContext, label: str, index: int) -> list[str]:
-    if ctx.profile_dir is None or ctx.profiler == "db":
-        # The launcher only adds the hooks its BENCH_* variables ask for.
-        return [sys.executable, "-m", "bench.launch", "cts_orchestrator"]
-    name = ctx.profile_dir / f"{label}-orchestrator{index}"
-    if ctx.profiler == "cprofile":
-        # Function-level CPU (tottime), stdlib only: python -m pstats <file>
-        return [sys.executable, "-m", "cProfile", "-o", f"{name}.prof", "-m", "cts_orchestrator"]
-    # A session file renders later any way one likes (flat, tree, html):
-    # uv run --with pyinstrument python -m pyinstrument --load=<file> -r text -p flat=true
-    return [sys.executable, "-m", "pyinstrument", "--renderer", "session",
-            "-o", f"{name}.pyisession", "-m", "cts_orchestrator"]  # fmt: skip
-
-
 @asynccontextmanager
 async def deploy(
     ctx: RunContext,
@@ -232,10 +135,10 @@ async def deploy(
             }
             for n in range(replicas):
                 log = ctx.out_dir / "logs" / f"{label}-orchestrator{n}.log"
-                argv = _orchestrator_argv(ctx, label, n)
-                monitor = _db_monitor_env(ctx, label, n)
+                argv = orchestrator_argv(ctx, label, n)
+                monitor = db_monitor_env(ctx, label, n)
                 service = Service(
-                    f"orchestrator{n}", argv, env | monitor, log, pythonpath=_sources(source)
+                    f"orchestrator{n}", argv, env | monitor, log, pythonpath=sources(source)
                 )
                 services.append(service.start())
             groups = [
@@ -259,7 +162,7 @@ async def deploy(
                     Service.module(f"floor{n}", "bench.floor", settings.env(), log).start()
                 )
             groups = [settings.group_id]
-        await wait_for_groups(ctx.bootstrap, groups, members=replicas, services=services)
+        await wait_for_groups(ctx.bootstrap, groups, members=replicas, processes=services)
         executor = InstantExecutor(
             ctx.bootstrap,
             command_topics=[

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from faststream.kafka import KafkaBroker
+
 from cts_contracts import SessionRequested, StepCompleted
 from cts_contracts.topics import SESSION_REQUESTED, STEP_COMPLETED
 from cts_orchestrator.adapters import BeatingInstances, KafkaPublisher, SystemClock
@@ -50,35 +52,47 @@ def build_app(settings: OrchestratorSettings | None = None) -> ObservedAsgi:
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
-        client = connect(settings.mongodb_uri.get_secret_value(), app_name="cts-orchestrator")
-        try:
-            database = client[settings.mongodb_database]
-            store, instances, clock = SessionStore(database), Instances(database), SystemClock()
-            await store.ensure_indexes()
-            documents = WriteBehind(store, delay_s=settings.document_delay_s)
-            crash = settings.fault_injection == "crash-after-record"
-            orchestrator = bootstrap(
-                store, documents, KafkaPublisher(service.broker, prefix=settings.topic_prefix),
-                clock, settings.policy(),
-                liveness=BeatingInstances(instances, clock,
-                                          within=timedelta(seconds=settings.outbox_grace_s)),
-                recorded=crash_after_record(settings.fault_injection_step) if crash
-                else nothing_recorded,
-            )  # fmt: skip
-            sweeper = Sweeper(orchestrator, store, instances, clock,
-                              interval_s=settings.sweep_interval_s,
-                              outbox_grace_s=settings.outbox_grace_s)  # fmt: skip
-            await sweeper.beat()  # alive before the first command it writes
+        async with _running(settings, service.broker) as orchestrator:
             running.set(orchestrator)
-            async with background(heartbeat=sweeper.beat_forever(), sweeper=sweeper.run(),
-                                  documents=write_documents_forever(documents)):  # fmt: skip
+            try:
                 yield
-            await _hand_over(orchestrator, instances)
-        finally:
-            running.set(None)
-            await client.close()
+            finally:
+                running.set(None)
 
     return service.app(lifespan, readiness=[MongoPing(settings.mongodb_uri.get_secret_value())])
+
+
+@asynccontextmanager
+async def _running(
+    settings: OrchestratorSettings, broker: KafkaBroker
+) -> AsyncIterator[Orchestrator]:
+    """The orchestrator with its store, heartbeat, sweeper and document loop; at the end its
+    outboxes and documents handed over, its client closed."""
+    client = connect(settings.mongodb_uri.get_secret_value(), app_name="cts-orchestrator")
+    try:
+        database = client[settings.mongodb_database]
+        store, instances, clock = SessionStore(database), Instances(database), SystemClock()
+        await store.ensure_indexes()
+        documents = WriteBehind(store, delay_s=settings.document_delay_s)
+        crash = settings.fault_injection == "crash-after-record"
+        orchestrator = bootstrap(
+            store, documents, KafkaPublisher(broker, prefix=settings.topic_prefix), clock,
+            settings.policy(),
+            liveness=BeatingInstances(instances, clock,
+                                      within=timedelta(seconds=settings.outbox_grace_s)),
+            recorded=crash_after_record(settings.fault_injection_step) if crash
+            else nothing_recorded,
+        )  # fmt: skip
+        sweeper = Sweeper(orchestrator, store, instances, clock,
+                          interval_s=settings.sweep_interval_s,
+                          outbox_grace_s=settings.outbox_grace_s)  # fmt: skip
+        await sweeper.beat()  # alive before the first command it writes
+        async with background(heartbeat=sweeper.beat_forever(), sweeper=sweeper.run(),
+                              documents=write_documents_forever(documents)):  # fmt: skip
+            yield orchestrator
+        await _hand_over(orchestrator, instances)
+    finally:
+        await client.close()
 
 
 async def _hand_over(orchestrator: Orchestrator, instances: Instances) -> None:

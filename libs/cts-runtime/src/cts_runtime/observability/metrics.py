@@ -11,6 +11,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from cts_contracts import Step
 from cts_contracts.step_completed import AgentData, StepCompletedData, Usage
 
 STEP_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600)
@@ -37,57 +38,52 @@ class CtsMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
-        self.step_duration = Histogram(
+        counter, histogram = self._counter, self._histogram
+        self.step_duration = histogram(
             "cts_step_duration_seconds",
             "Wall time of one step, from the executor's start to its answer",
             ["step", "status"],
-            buckets=STEP_BUCKETS,
-            registry=registry,
+            STEP_BUCKETS,
         )
-        self.step_outcomes = Counter(
+        self.step_outcomes = counter(
             "cts_step_outcomes",
             "Step answers by step and status (ok, error, transient)",
             ["step", "status"],
-            registry=registry,
         )
-        self.fix_attempts = Counter(
-            "cts_fix_attempts",
-            "FixCompilationErrors steps run, by status",
-            ["status"],
-            registry=registry,
+        self.fix_attempts = counter(
+            "cts_fix_attempts", "FixCompilationErrors steps run, by status", ["status"]
         )
-        self.llm_tokens = Counter(
+        self.llm_tokens = counter(
             "cts_llm_tokens",
             "Tokens the model consumed and produced, by model and kind",
             ["model", "kind"],
-            registry=registry,
         )
-        self.llm_cost = Counter(
-            "cts_llm_cost_usd",
-            "Estimated model cost in US dollars, by model",
-            ["model"],
-            registry=registry,
+        self.llm_cost = counter(
+            "cts_llm_cost_usd", "Estimated model cost in US dollars, by model", ["model"]
         )
-        self.sessions_finished = Counter(
-            "cts_sessions_finished",
-            "Sessions that ended, by final status (complete, failed, cancelled)",
-            ["status"],
-            registry=registry,
+        self.sessions_finished = counter(
+            "cts_sessions_finished", "Sessions that ended, by final status", ["status"]
         )
-        self.session_duration = Histogram(
+        self.session_duration = histogram(
             "cts_session_duration_seconds",
             "Wall time of a whole session, from request to its end",
             ["status"],
-            buckets=SESSION_BUCKETS,
-            registry=registry,
+            SESSION_BUCKETS,
         )
-        self.session_fix_attempts = Histogram(
+        self.session_fix_attempts = histogram(
             "cts_session_fix_attempts",
             "Fix attempts a finished session needed",
             ["status"],
-            buckets=FIX_ATTEMPT_BUCKETS,
-            registry=registry,
+            FIX_ATTEMPT_BUCKETS,
         )
+
+    def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def _histogram(
+        self, name: str, documentation: str, labels: list[str], buckets: tuple[float, ...]
+    ) -> Histogram:
+        return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
 
     def record_step(self, step: str, status: str, duration_s: float) -> None:
         self.step_duration.labels(step=step, status=status).observe(max(duration_s, 0.0))
@@ -119,7 +115,7 @@ class CtsMetrics:
         """Everything one executor answer says: duration, outcome, fix attempt, usage."""
         step, status = data.step.value, data.status.value
         self.record_step(step, status, (data.completed_at - data.started_at).total_seconds())
-        if step == "fix_compilation_errors":
+        if data.step is Step.FIX_COMPILATION_ERRORS:
             self.record_fix_attempt(status)
         if isinstance(data.data, AgentData):
             self.record_llm_usage(data.data.usage, data.data.model)
