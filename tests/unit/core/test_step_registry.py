@@ -83,7 +83,7 @@ def test_a_deadline_set_under_its_old_name_is_refused(monkeypatch: pytest.Monkey
 
 
 def test_a_deadline_for_an_unknown_step_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CTS_STEP_DEADLINES_S", '{"lint": 60}')
+    monkeypatch.setenv("CTS_STEP_DEADLINES_S", '{"no_such_step": 60}')
     with pytest.raises(ValueError, match="step_deadlines_s"):
         OrchestratorSettings()
 
