@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka import TestKafkaBroker
 
 from cts_contracts import (
     DeadLetter,
@@ -22,6 +22,7 @@ from cts_contracts import (
 )
 from cts_contracts.step_requested import StepRequestedData
 from cts_contracts.topics import DEADLETTER, GIT_STEP_REQUESTED, SESSION_FINISHED, STEP_COMPLETED
+from cts_runtime.broker import make_broker
 from cts_runtime.decoding import BadMessage
 from cts_runtime.executor import NoAnswer, StepOutcome, register_executor
 from cts_runtime.settings import ServiceSettings
@@ -37,7 +38,7 @@ class Wire:
     """A broker with collectors on the answer and dead-letter topics."""
 
     def __init__(self) -> None:
-        self.broker = KafkaBroker("in-memory:9092")
+        self.broker = make_broker(SETTINGS, client_id="in-memory")
         self.answers: list[StepCompleted] = []
         self.letters: list[DeadLetter] = []
 
