@@ -23,7 +23,9 @@ from bench.executor import FailWhen, InstantExecutor
 from bench.orchestrator_argv import db_monitor_env, orchestrator_argv, sources
 from bench.processes import Service
 from bench.sizes import ACCOUNT, FLOOR_COMMAND_PAD, FLOOR_DOC_PAD, FLOOR_REQUEST_PAD, PROJECT
+from cts_contracts import Executor
 from cts_contracts import topics as t
+from cts_core import command_topic
 from cts_runtime.topics_admin import ensure_topics
 from cts_testing.factories import session_requested
 from cts_testing.groups import wait_for_groups
@@ -124,27 +126,15 @@ async def deploy(
     services: list[Service] = []
     try:
         if kind == "cts":
-            env = {
-                "CTS_KAFKA_BOOTSTRAP_SERVERS": ctx.bootstrap,
-                "CTS_MONGODB_URI": ctx.mongodb_uri,
+            cts_env = {
                 "CTS_MONGODB_DATABASE": database,
                 "CTS_TOPIC_PREFIX": prefix,
                 "CTS_GROUP_PREFIX": group_prefix,
-                **ctx.orchestrator_env,
                 **(env or {}),
             }
-            for n in range(replicas):
-                log = ctx.out_dir / "logs" / f"{label}-orchestrator{n}.log"
-                argv = orchestrator_argv(ctx, label, n)
-                monitor = db_monitor_env(ctx, label, n)
-                service = Service(
-                    f"orchestrator{n}", argv, env | monitor, log, pythonpath=sources(source)
-                )
-                services.append(service.start())
-            groups = [
-                f"{group_prefix}-orchestrator-requests",
-                f"{group_prefix}-orchestrator-results",
-            ]
+            groups = _start_orchestrators(
+                ctx, label, replicas, cts_env, source=source, services=services
+            )
         else:
             settings = floor.FloorSettings(
                 bootstrap=ctx.bootstrap,
@@ -156,24 +146,9 @@ async def deploy(
                 command_bytes=FLOOR_COMMAND_PAD,
                 cas=kind == "floor-cas",
             )
-            for n in range(replicas):
-                log = ctx.out_dir / "logs" / f"{label}-floor{n}.log"
-                services.append(
-                    Service.module(f"floor{n}", "bench.floor", settings.env(), log).start()
-                )
-            groups = [settings.group_id]
+            groups = _start_floors(ctx, label, replicas, settings, services)
         await wait_for_groups(ctx.bootstrap, groups, members=replicas, processes=services)
-        executor = InstantExecutor(
-            ctx.bootstrap,
-            command_topics=[
-                t.topic(name, prefix)
-                for name in (t.AGENT_STEP_REQUESTED, t.TESTS_STEP_REQUESTED, t.GIT_STEP_REQUESTED)
-            ],
-            results_topic=t.topic(t.STEP_COMPLETED, prefix),
-            finished_topic=t.topic(t.SESSION_FINISHED, prefix),
-            group_id=f"{group_prefix}-executor",
-            fail_when=fail_when,
-        )
+        executor = _executor(ctx, prefix, group_prefix, fail_when)
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(ctx.mongodb_uri)
         try:
             async with executor:
@@ -185,3 +160,48 @@ async def deploy(
     finally:
         for service in services:
             service.stop()
+
+
+def _start_orchestrators(
+    ctx: RunContext, label: str, replicas: int, env: dict[str, str],
+    *, source: Path | None, services: list[Service],
+) -> list[str]:  # fmt: skip
+    """Start ``replicas`` orchestrators into ``services``; returns their consumer groups."""
+    env = {
+        "CTS_KAFKA_BOOTSTRAP_SERVERS": ctx.bootstrap,
+        "CTS_MONGODB_URI": ctx.mongodb_uri,
+        **ctx.orchestrator_env,
+        **env,
+    }
+    for n in range(replicas):
+        log = ctx.out_dir / "logs" / f"{label}-orchestrator{n}.log"
+        argv = orchestrator_argv(ctx, label, n)
+        monitor = db_monitor_env(ctx, label, n)
+        service = Service(f"orchestrator{n}", argv, env | monitor, log, pythonpath=sources(source))
+        services.append(service.start())
+    group_prefix = env["CTS_GROUP_PREFIX"]
+    return [f"{group_prefix}-orchestrator-requests", f"{group_prefix}-orchestrator-results"]
+
+
+def _start_floors(
+    ctx: RunContext, label: str, replicas: int, settings: floor.FloorSettings,
+    services: list[Service],
+) -> list[str]:  # fmt: skip
+    """Start ``replicas`` floors into ``services``; returns their consumer group."""
+    for n in range(replicas):
+        log = ctx.out_dir / "logs" / f"{label}-floor{n}.log"
+        services.append(Service.module(f"floor{n}", "bench.floor", settings.env(), log).start())
+    return [settings.group_id]
+
+
+def _executor(
+    ctx: RunContext, prefix: str, group_prefix: str, fail_when: FailWhen | None
+) -> InstantExecutor:
+    return InstantExecutor(
+        ctx.bootstrap,
+        command_topics=[t.topic(command_topic(e), prefix) for e in Executor],
+        results_topic=t.topic(t.STEP_COMPLETED, prefix),
+        finished_topic=t.topic(t.SESSION_FINISHED, prefix),
+        group_id=f"{group_prefix}-executor",
+        fail_when=fail_when,
+    )
