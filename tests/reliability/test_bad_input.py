@@ -22,6 +22,7 @@ import os
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from cts_contracts.topics import topic as topic_name
 from cts_runtime.decoding import TOO_DEEP, BadMessage, decode
 from cts_testing.factories import session_requested
 from cts_testing.fake_executors import FakeExecutors
-from cts_testing.kafka import Collector
+from cts_testing.kafka import Collector, delete_topics
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
@@ -412,8 +413,10 @@ def reason_is_clear(case: Case, reason: str) -> bool:
 
 
 @pytest.fixture
-async def prefix(stack: Endpoints) -> str:
-    return await fresh_prefix(stack, "bad", partitions=3)
+async def prefix(stack: Endpoints) -> AsyncIterator[str]:
+    name = await fresh_prefix(stack, "bad", partitions=3)
+    yield name
+    await delete_topics(stack.kafka_bootstrap_servers, name)
 
 
 async def test_bad_session_requests_are_dead_lettered_and_the_consumer_keeps_going(

@@ -14,6 +14,7 @@ import hashlib
 import os
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from cts_contracts.topics import SESSION_REQUESTED, topic
 from cts_runtime.executor import StepOutcome
 from cts_testing.factories import session_requested
 from cts_testing.fake_executors import FakeExecutors
-from cts_testing.kafka import publish
+from cts_testing.kafka import delete_topics, publish
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
@@ -74,8 +75,10 @@ def script(command: StepRequestedData, seen_before: int) -> StepOutcome | None:
 
 
 @pytest.fixture
-async def prefix(stack: Endpoints) -> str:
-    return await fresh_prefix(stack, "soak", partitions=6)
+async def prefix(stack: Endpoints) -> AsyncIterator[str]:
+    name = await fresh_prefix(stack, "soak", partitions=6)
+    yield name
+    await delete_topics(stack.kafka_bootstrap_servers, name)
 
 
 async def test_two_hundred_sessions_with_delays_and_transient_failures(

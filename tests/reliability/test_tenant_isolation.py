@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from cts_store import SessionStore
 from cts_store.documents import from_document
 from cts_testing.factories import session_requested
 from cts_testing.fake_executors import FakeExecutors
-from cts_testing.kafka import publish
+from cts_testing.kafka import delete_topics, publish
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
@@ -71,8 +72,10 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-async def prefix(stack: Endpoints) -> str:
-    return await fresh_prefix(stack, "tenant", partitions=3)
+async def prefix(stack: Endpoints) -> AsyncIterator[str]:
+    name = await fresh_prefix(stack, "tenant", partitions=3)
+    yield name
+    await delete_topics(stack.kafka_bootstrap_servers, name)
 
 
 async def test_another_accounts_sessions_are_invisible_and_unchangeable(

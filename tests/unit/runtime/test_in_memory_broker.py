@@ -24,7 +24,7 @@ from cts_contracts.step_requested import StepRequestedData
 from cts_contracts.topics import DEADLETTER, GIT_STEP_REQUESTED, SESSION_FINISHED, STEP_COMPLETED
 from cts_runtime.broker import make_broker
 from cts_runtime.decoding import BadMessage
-from cts_runtime.executor import NoAnswer, StepOutcome, register_executor
+from cts_runtime.executor import NoAnswer, StepOutcome, StepRunner, register_executor
 from cts_runtime.settings import ServiceSettings
 from cts_runtime.subscribe import subscribe
 from cts_testing.answers import sample_data
@@ -52,6 +52,14 @@ class Wire:
 
     async def send(self, body: Any, topic: str = GIT_STEP_REQUESTED, key: bytes = b"k") -> None:
         await self.broker.publish(body, topic=PREFIX + topic, key=key)
+
+    async def one_command(
+        self, runner: StepRunner, step: Step, settings: ServiceSettings = SETTINGS
+    ) -> None:
+        """The git executor with ``runner``, sent one command for ``step``."""
+        register_executor(self.broker, settings, executor=Executor.GIT, runner=runner)
+        async with TestKafkaBroker(self.broker):
+            await self.send(step_requested(step))
 
 
 @pytest.fixture
@@ -99,9 +107,7 @@ async def test_another_executors_step_is_refused_without_running_it(wire: Wire) 
     async def runner(command: StepRequestedData) -> StepOutcome:
         raise AssertionError("must not run")
 
-    register_executor(wire.broker, SETTINGS, executor=Executor.GIT, runner=runner)
-    async with TestKafkaBroker(wire.broker):
-        await wire.send(step_requested(Step.RUN_TESTS))
+    await wire.one_command(runner, Step.RUN_TESTS)
     [answer] = wire.answers
     assert answer.data.status is ResultStatus.ERROR
     assert answer.data.error_message == "the git executor does not run run_tests"
@@ -113,9 +119,7 @@ async def test_a_step_past_its_deadline_answers_transient(wire: Wire) -> None:
         raise AssertionError("the deadline should have ended it")
 
     quick = SETTINGS.model_copy(update={"step_deadline_s": 0.05})
-    register_executor(wire.broker, quick, executor=Executor.GIT, runner=runner)
-    async with TestKafkaBroker(wire.broker):
-        await wire.send(step_requested(Step.INITIALIZE))
+    await wire.one_command(runner, Step.INITIALIZE, quick)
     [answer] = wire.answers
     assert answer.data.status is ResultStatus.TRANSIENT
     assert "exceeded its deadline" in answer.data.summary
@@ -125,9 +129,7 @@ async def test_a_runner_that_does_not_own_the_interaction_answers_nothing(wire: 
     async def runner(command: StepRequestedData) -> StepOutcome:
         raise NoAnswer("another instance holds it")
 
-    register_executor(wire.broker, SETTINGS, executor=Executor.GIT, runner=runner)
-    async with TestKafkaBroker(wire.broker):
-        await wire.send(step_requested(Step.INITIALIZE))
+    await wire.one_command(runner, Step.INITIALIZE)
     assert wire.answers == []
     assert wire.letters == []
 

@@ -70,15 +70,7 @@ class SessionService:
             got = event.data.step if event.data else None
             raise BadMessage(f"a {event.step.value} answer cannot carry {got} data")
         scope = Scope(account_id=event.account_id, project_id=event.project_id)
-        result = Result(
-            status=event.status,
-            summary=event.summary,
-            error_message=event.error_message,
-            data=event.data,
-            executor=event.executor,
-            started_at=event.started_at,
-            completed_at=event.completed_at,
-        )
+        result = Result.model_validate(event, from_attributes=True)  # the answer's own fields
         with bound(session_id=event.session_id, interaction_id=event.interaction_id):
             return await self._apply(scope, event.session_id, event.interaction_id, event.step,
                                      result)  # fmt: skip
