@@ -44,14 +44,16 @@ from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
 from tests.reliability.harness import (
-    Expected,
     fresh_prefix,
     observer,
+    service_env,
+    wait_until,
+)
+from tests.reliability.verdicts import (
+    Expected,
     read_session,
     report,
-    service_env,
     verify,
-    wait_until,
 )
 
 EXAMPLES = int(os.environ.get("CTS_RELIABILITY_BAD_INPUT_EXAMPLES", "100"))

@@ -25,25 +25,31 @@ from cts_test_runner.process_tree import descendants, live_processes
 from cts_testing.kafka import publish
 from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
+from tests.reliability.conversations import (
+    conversations_for,
+)
+from tests.reliability.fleet import (
+    Fleet,
+    fleet,
+)
 from tests.reliability.harness import (
     BRANCH,
     MARKER_ENV,
     RED,
     RED_WITH_FIX,
-    Expected,
-    Fleet,
-    conversations_for,
     events_of,
-    fleet,
-    git,
     observer,
-    read_session,
-    report,
     session_id,
-    stored_session,
-    verify,
     wait_finished,
     wait_until,
+)
+from tests.reliability.verdicts import (
+    Expected,
+    git,
+    read_session,
+    report,
+    stored_session,
+    verify,
 )
 
 CRASH_RECOVERY_S = 180

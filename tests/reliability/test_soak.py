@@ -30,14 +30,16 @@ from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
 from tests.reliability.harness import (
     RED,
-    Expected,
     fresh_prefix,
     observer,
+    service_env,
+    wait_finished,
+)
+from tests.reliability.verdicts import (
+    Expected,
     read_session,
     report,
-    service_env,
     verify,
-    wait_finished,
 )
 
 SESSIONS = int(os.environ.get("CTS_RELIABILITY_SOAK_SESSIONS", "200"))

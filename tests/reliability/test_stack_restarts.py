@@ -18,19 +18,25 @@ from cts_contracts.topics import SESSION_REQUESTED, STEP_COMPLETED, topic
 from cts_testing.kafka import publish
 from cts_testing.stack import PrivateStack
 from tests.reliability.conftest import database
+from tests.reliability.conversations import (
+    conversations_for,
+    scripted_turns,
+)
+from tests.reliability.fleet import (
+    Fleet,
+    fleet,
+)
 from tests.reliability.harness import (
     RED,
-    Expected,
-    Fleet,
-    conversations_for,
     events_of,
-    fleet,
     observer,
-    report,
-    scripted_turns,
     session_id,
-    verify,
     wait_finished,
+)
+from tests.reliability.verdicts import (
+    Expected,
+    report,
+    verify,
 )
 
 SESSIONS = 4

@@ -35,15 +35,17 @@ from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
 from tests.reliability.harness import (
-    Expected,
     events_of,
     fresh_prefix,
     observer,
-    report,
     service_env,
-    verify,
     wait_finished,
     wait_until,
+)
+from tests.reliability.verdicts import (
+    Expected,
+    report,
+    verify,
 )
 
 A = Scope(account_id="acme", project_id="shop")
