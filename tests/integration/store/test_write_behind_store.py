@@ -79,3 +79,17 @@ async def test_a_version_another_replica_followed_is_never_written_back(mongo_db
     raw = await mongo_db["sessions"].find_one({"_id": session.id})
     assert raw["version"] == 3, "version 1 was followed: not written over version 3"
     assert v2.version == 2
+
+
+async def test_a_burst_of_documents_is_written_without_stalling_the_server(mongo_db: Any) -> None:
+    """FerretDB v1 stops answering for good once one bulk write holds 100 replacements: a
+    burst of 150 sessions' documents goes in bulks it can take."""
+    store = SessionStore(mongo_db)
+    documents = WriteBehind(store, delay_s=60)
+    for _ in range(150):
+        session, _ = await store.create_or_get(start())
+        claimed = await store.claim(session, answer(session))
+        assert claimed is not None
+        await documents.later(claimed)
+    assert await documents.flush() == 150
+    assert await mongo_db["sessions"].count_documents({"version": 1}) == 150

@@ -10,6 +10,7 @@ import pytest
 
 from cts_core import Session
 from cts_store import SessionStore, WriteBehind
+from cts_store.write_behind import DEFAULT_BATCH, MAX_BATCH
 from cts_testing.session_builders import start
 
 
@@ -38,7 +39,7 @@ def at(session: Session, version: int) -> Session:
     return session.model_copy(update={"version": version})
 
 
-def writer(store: RecordingStore, delay_s: float = 1.0, batch: int = 200) -> WriteBehind:
+def writer(store: RecordingStore, delay_s: float = 1.0, batch: int = DEFAULT_BATCH) -> WriteBehind:
     return WriteBehind(cast(SessionStore, store), delay_s=delay_s, batch=batch)
 
 
@@ -135,3 +136,18 @@ async def test_an_end_written_during_a_flush_lands_after_the_older_version() -> 
     store.slow.set()
     await asyncio.gather(flushing, ending)
     assert store.writes == [[(s.id, 2)], [(s.id, 3)]]
+
+
+async def test_a_burst_is_written_in_bulks_ferretdb_can_take() -> None:
+    store = RecordingStore()
+    documents = writer(store)
+    for _ in range(150):
+        await documents.later(at(start(), 1))
+    assert await documents.flush() == 150
+    assert sum(len(bulk) for bulk in store.writes) == 150
+    assert max(len(bulk) for bulk in store.writes) <= DEFAULT_BATCH <= MAX_BATCH < 100
+
+
+def test_a_bulk_that_would_hang_ferretdb_is_refused() -> None:
+    with pytest.raises(ValueError, match="hang FerretDB"):
+        writer(RecordingStore(), batch=100)
