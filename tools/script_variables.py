@@ -99,7 +99,7 @@ SCRIPT_VARIABLES = [
         "CTS_DEMO_ANNOUNCED",
         "–",
         "`make demo` already said which model answers",
-        "libs/cts-client/src/cts_client/demo.py",
+        "libs/cts-demo/src/cts_demo/run.py",
         INTERNAL,
     ),
 ]

@@ -31,7 +31,8 @@ from cts_contracts.topics import (
 from cts_testing.factories import session_request, step_request
 from cts_testing.kafka import Collector, publish
 from cts_testing.stack import Endpoints
-from tests.reliability.harness import Fleet, events_of, fleet, observer
+from tests.reliability.fleet import Fleet, fleet
+from tests.reliability.harness import events_of, observer
 
 MODULE = "MyApp.Accounts.UserRegistration"
 TEST_FILE = "test/my_app/accounts/user_registration_test.exs"

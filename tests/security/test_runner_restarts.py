@@ -11,7 +11,8 @@ from pathlib import Path
 from cts_contracts import Step
 from cts_test_runner.process_tree import live_processes
 from cts_testing.stack import Endpoints
-from tests.reliability.harness import fleet, observer, wait_until
+from tests.reliability.fleet import fleet
+from tests.reliability.harness import observer, wait_until
 from tests.security.conftest import CANARIES, TEST_FILE, Target
 
 SLEEPING_TEST = """\

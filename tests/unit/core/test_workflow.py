@@ -215,12 +215,12 @@ def test_ok_moves_along_the_red_path(last: Step, decision: object) -> None:
 def test_finalize_names_every_file_the_agent_wrote_and_nothing_else() -> None:
     s = answer(start())  # initialize
     written = ["test/x_test.exs", "test/support/fixtures/x_fixtures.ex"]
-    s = answer(s, OK, {"step": "generate_tests_and_fixtures", "files_written": written})
-    s = answer(s, ERROR, {"step": "run_tests", "report": "broken"})
+    s = answer(s, OK, AgentData(step="generate_tests_and_fixtures", files_written=written))
+    s = answer(s, ERROR, RunTestsData(compiled=False, report="broken"))
     assert json.loads(s.outbox[-1].payload)["data"]["files"] is None  # only Finalize names them
     helper = ["test/support/helpers/case.ex", "test/x_test.exs"]
-    s = answer(s, OK, {"step": "fix_compilation_errors", "files_written": helper})
-    s = answer(s, OK, {"step": "run_tests", "compiled": True})
+    s = answer(s, OK, AgentData(step="fix_compilation_errors", files_written=helper))
+    s = answer(s, OK, RunTestsData(compiled=True))
 
     finalize = json.loads(s.outbox[-1].payload)["data"]
     assert finalize["step"] == "finalize"

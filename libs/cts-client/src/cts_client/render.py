@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cts_client.follow import SessionEvent
+from cts_contracts import Outcome
 from cts_core import Session
 
 MARK = {"ok": "[green]✔[/]", "error": "[red]✘[/]", "transient": "[yellow]↻[/]"}
@@ -158,16 +159,16 @@ def session_detail(console: Console, s: Session) -> None:
         _print_outcome(console, s.outcome)
 
 
-def _print_outcome(console: Console, outcome: dict[str, Any]) -> None:
-    usage = outcome.get("usage") or {}
-    if outcome.get("commit_sha"):
-        console.print(Text(f"  commit: {outcome['commit_sha']} on {outcome.get('branch')}"))
-    for path in outcome.get("files") or []:
+def _print_outcome(console: Console, outcome: Outcome) -> None:
+    usage = outcome.usage
+    if outcome.commit_sha:
+        console.print(Text(f"  commit: {outcome.commit_sha} on {outcome.branch}"))
+    for path in outcome.files:
         console.print(Text(f"    {path}"))
     console.print(
         Text(
-            f"  fix attempts: {outcome.get('fix_attempts', 0)}  tokens in/out: "
-            f"{usage.get('input_tokens', 0)}/{usage.get('output_tokens', 0)}  "
-            f"cost: ${usage.get('cost_usd', 0):.4f}  duration: {outcome.get('duration_s', 0):.1f}s"
+            f"  fix attempts: {outcome.fix_attempts}  tokens in/out: "
+            f"{usage.input_tokens}/{usage.output_tokens}  "
+            f"cost: ${usage.cost_usd:.4f}  duration: {outcome.duration_s:.1f}s"
         )
     )
