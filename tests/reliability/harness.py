@@ -9,9 +9,10 @@ only the model's answers are replayed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from cts_contracts.naming import branch_name, session_id_for
@@ -25,7 +26,7 @@ from cts_contracts.topics import (
     topic,
 )
 from cts_runtime.topics_admin import ensure_topics
-from cts_testing.kafka import Collector
+from cts_testing.kafka import Collector, delete_topics
 from cts_testing.stack import Endpoints, repo_root
 
 if TYPE_CHECKING:  # fleet.py imports this module
@@ -66,11 +67,16 @@ def session_id(request_id: str, account: str = ACCOUNT, project: str = PROJECT) 
     return session_id_for(account, project, request_id)
 
 
-async def fresh_prefix(endpoints: Endpoints, tag: str, *, partitions: int) -> str:
-    """Topics of one test alone: ``rel<tag><random>.`` (topics outlive a run: never reuse)."""
+@contextlib.asynccontextmanager
+async def fresh_topics(endpoints: Endpoints, tag: str, *, partitions: int) -> AsyncIterator[str]:
+    """Topics of one test alone, ``rel<tag><random>.``, deleted after it."""
     name = f"rel{tag}{uuid.uuid4().hex[:8]}."
     await ensure_topics(endpoints.kafka_bootstrap_servers, prefix=name, partitions=partitions)
-    return name
+    try:
+        yield name
+    finally:
+        with contextlib.suppress(Exception):
+            await delete_topics(endpoints.kafka_bootstrap_servers, name)
 
 
 def service_env(endpoints: Endpoints, prefix: str, **extra: str) -> dict[str, str]:

@@ -39,12 +39,12 @@ from cts_contracts.topics import topic as topic_name
 from cts_runtime.decoding import TOO_DEEP, BadMessage, decode
 from cts_testing.factories import session_requested
 from cts_testing.fake_executors import FakeExecutors
-from cts_testing.kafka import Collector, delete_topics
+from cts_testing.kafka import Collector
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
 from tests.reliability.harness import (
-    fresh_prefix,
+    fresh_topics,
     observer,
     service_env,
     wait_until,
@@ -416,9 +416,8 @@ def reason_is_clear(case: Case, reason: str) -> bool:
 
 @pytest.fixture
 async def prefix(stack: Endpoints) -> AsyncIterator[str]:
-    name = await fresh_prefix(stack, "bad", partitions=3)
-    yield name
-    await delete_topics(stack.kafka_bootstrap_servers, name)
+    async with fresh_topics(stack, "bad", partitions=3) as name:
+        yield name
 
 
 async def test_bad_session_requests_are_dead_lettered_and_the_consumer_keeps_going(

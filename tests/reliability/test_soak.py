@@ -24,13 +24,13 @@ from cts_contracts.topics import SESSION_REQUESTED, topic
 from cts_runtime.executor import StepOutcome
 from cts_testing.factories import session_requested
 from cts_testing.fake_executors import FakeExecutors
-from cts_testing.kafka import delete_topics, publish
+from cts_testing.kafka import publish
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
 from tests.reliability.harness import (
     RED,
-    fresh_prefix,
+    fresh_topics,
     observer,
     service_env,
     wait_finished,
@@ -78,9 +78,8 @@ def script(command: StepRequestedData, seen_before: int) -> StepOutcome | None:
 
 @pytest.fixture
 async def prefix(stack: Endpoints) -> AsyncIterator[str]:
-    name = await fresh_prefix(stack, "soak", partitions=6)
-    yield name
-    await delete_topics(stack.kafka_bootstrap_servers, name)
+    async with fresh_topics(stack, "soak", partitions=6) as name:
+        yield name
 
 
 async def test_two_hundred_sessions_with_delays_and_transient_failures(

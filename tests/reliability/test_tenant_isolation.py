@@ -30,13 +30,13 @@ from cts_store import SessionStore
 from cts_store.documents import from_document
 from cts_testing.factories import session_requested
 from cts_testing.fake_executors import FakeExecutors
-from cts_testing.kafka import delete_topics, publish
+from cts_testing.kafka import publish
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
 from tests.reliability.harness import (
     events_of,
-    fresh_prefix,
+    fresh_topics,
     observer,
     service_env,
     wait_finished,
@@ -75,9 +75,8 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 async def prefix(stack: Endpoints) -> AsyncIterator[str]:
-    name = await fresh_prefix(stack, "tenant", partitions=3)
-    yield name
-    await delete_topics(stack.kafka_bootstrap_servers, name)
+    async with fresh_topics(stack, "tenant", partitions=3) as name:
+        yield name
 
 
 async def test_another_accounts_sessions_are_invisible_and_unchangeable(
