@@ -31,7 +31,7 @@ from cts_agent_runner.rules import load_rules, render_rules
 from cts_agent_runner.settings import AgentRunnerSettings
 from cts_agent_runner.tools import ToolBox
 from cts_agent_runner.transcripts import Transcript, TranscriptStore
-from cts_contracts import AgentData, Executor, Step
+from cts_contracts import AgentData, Executor
 from cts_contracts.step_requested import StepRequestedData
 from cts_core import steps_run_by
 from cts_runtime.executor import NoAnswer, StepOutcome
