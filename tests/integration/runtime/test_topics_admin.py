@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 
 import pytest
@@ -22,11 +24,20 @@ async def _listed(bootstrap: str, prefix: str) -> set[str]:
         await admin.close()
 
 
+async def _until_listed(bootstrap: str, prefix: str, count: int, within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    while len(await _listed(bootstrap, prefix)) < count:
+        assert time.monotonic() < deadline, f"{prefix} topics were never listed"
+        await asyncio.sleep(0.2)
+
+
 async def test_the_topics_under_a_prefix_are_deleted_and_no_others(stack: Endpoints) -> None:
     mine, theirs = f"del{uuid.uuid4().hex[:8]}.", f"keep{uuid.uuid4().hex[:8]}."
     bootstrap = stack.kafka_bootstrap_servers
     await ensure_topics(bootstrap, prefix=mine, partitions=1)
     await ensure_topics(bootstrap, prefix=theirs, partitions=1)
+    for prefix in (mine, theirs):  # a new topic is listed a moment after it is created
+        await _until_listed(bootstrap, prefix, len(ALL_TOPICS))
     try:
         deleted = await delete_topics(bootstrap, mine)
         assert sorted(deleted) == sorted(f"{mine}{name}" for name in ALL_TOPICS)
