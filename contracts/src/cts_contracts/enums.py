@@ -31,6 +31,10 @@ class Expect(StrEnum):
     RED = "red"
     GREEN = "green"
     NONE = "none"
+    AUTO = "auto"
+    """Decided by Initialize: red when the component's source file is absent at the base ref,
+    green when it is there. Only a request says ``auto``; every command after Initialize
+    carries the decision."""
 
 
 class ResultStatus(StrEnum):

@@ -7,6 +7,7 @@ from typing import Final, Literal
 
 from pydantic import Field
 
+from cts_contracts.enums import Expect
 from cts_contracts.envelope import CloudEvent, Contract, Scoped
 from cts_contracts.fields import RelativePath, ShortText, Text
 from cts_contracts.step_completed import Usage
@@ -21,6 +22,12 @@ class Outcome(Contract):
     fix_attempts: int = Field(default=0, ge=0)
     usage: Usage = Field(default_factory=Usage)
     duration_s: float = Field(default=0, ge=0)
+    expect: Expect | None = Field(
+        default=None, description="The expectation the tests were held to (auto resolved)"
+    )
+    warnings: list[Text] = Field(
+        default_factory=list, max_length=50, description="What the steps reported and let pass"
+    )
 
 
 class SessionFinishedData(Scoped):

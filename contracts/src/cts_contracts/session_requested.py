@@ -31,9 +31,18 @@ GitRef = Annotated[
 
 
 class SimilarComponent(Contract):
+    """A component whose design, code and tests show the agent the project's patterns."""
+
     module_name: ModuleName
-    design_file: RelativePath | None = None
-    test_file: RelativePath | None = None
+    design_file: RelativePath | None = Field(
+        default=None, description="Default: docs/design/<module path>.md"
+    )
+    source_file: RelativePath | None = Field(
+        default=None, description="Default: lib/<module path>.ex"
+    )
+    test_file: RelativePath | None = Field(
+        default=None, description="Default: test/<module path>_test.exs"
+    )
 
 
 _EXAMPLE = "MyApp.Accounts.UserRepository"
@@ -122,8 +131,29 @@ class Repository(Contract):
 
 
 class SessionOptions(Contract):
-    expect: Expect = Expect.RED
+    expect: Expect = Field(
+        default=Expect.AUTO,
+        description="red, green, none, or auto: red when the component's source_file is absent "
+        "at the base ref, green when it is there (Initialize decides and records it)",
+    )
     max_fix_attempts: int = Field(default=3, ge=0, le=10)
+    alignment_threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Share of the design's Test Assertions the tests must match; unset: the "
+        "test-runner's CTS_ALIGNMENT_THRESHOLD (0.9)",
+    )
+    alignment_counts_extra_tests: bool | None = Field(
+        default=None,
+        description="Tests the design does not list lower the alignment score; unset: yes for "
+        "CodeMySpec specs, no for CTS designs",
+    )
+    require_test_assertions: bool = Field(
+        default=True,
+        description="A design without Test Assertions fails Initialize; false: the tests are "
+        "generated anyway, with a warning in the outcome and no alignment check",
+    )
     model: ShortText | None = None
     max_cost_usd: float | None = Field(
         default=None,
@@ -144,6 +174,11 @@ class SessionRequestedData(Scoped):
         description="The client's idempotency key: the same key is the same session",
     )
     session_type: Literal["component_test"] = "component_test"
+    project_description: Text | None = Field(
+        default=None,
+        description="What the project is, for the agent; default: the first paragraph of the "
+        "repository's README",
+    )
     component: Component
     repository: Repository
     options: SessionOptions = Field(default_factory=SessionOptions)

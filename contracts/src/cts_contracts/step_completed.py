@@ -7,7 +7,7 @@ from typing import Annotated, Final, Literal, TypeAlias
 
 from pydantic import ConfigDict, Field, JsonValue
 
-from cts_contracts.enums import ResultStatus, Step
+from cts_contracts.enums import Expect, ResultStatus, Step
 from cts_contracts.envelope import CloudEvent, Contract, Scoped
 from cts_contracts.fields import RelativePath, ShortText, Text
 
@@ -43,6 +43,22 @@ class InitializeData(Contract):
     step: Literal["initialize"] = "initialize"
     branch: ShortText
     base_sha: Annotated[str, Field(pattern=r"^[0-9a-f]{40,64}$")]
+    expect: Expect | None = Field(
+        default=None, description="The expectation in force: the request's, or what auto became"
+    )
+    design_file: RelativePath | None = Field(
+        default=None, description="The design document found at the base ref, read by every step"
+    )
+    design_format: Literal["cts", "codemyspec"] | None = None
+    parent_design_file: RelativePath | None = Field(
+        default=None, description="The parent context's design found at the base ref, if any"
+    )
+    test_assertions: int | None = Field(
+        default=None, ge=0, description="How many tests the design's Test Assertions list"
+    )
+    warnings: list[Text] = Field(
+        default_factory=list, max_length=MAX_LISTED, description="Kept in the session's outcome"
+    )
 
 
 class AgentData(Contract):
@@ -62,6 +78,11 @@ class AgentData(Contract):
     usage: Usage = Field(default_factory=Usage)
     model: ShortText | None = None
     transcript_artifact_id: str | None = None
+    rules: list[ShortText] = Field(
+        default_factory=list,
+        max_length=MAX_LISTED,
+        description="The rules given to the model, by path (built-in/<file> for CTS's own)",
+    )
 
 
 class Diagnostic(Contract):

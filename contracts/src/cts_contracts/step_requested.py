@@ -12,7 +12,7 @@ from pydantic import Field
 
 from cts_contracts.enums import Expect, Step
 from cts_contracts.envelope import CloudEvent, Scoped
-from cts_contracts.fields import RelativePath, ShortText
+from cts_contracts.fields import RelativePath, ShortText, Text
 from cts_contracts.session_requested import Component, Repository
 from cts_contracts.test_command import TestCommand
 
@@ -35,7 +35,11 @@ class StepRequestedData(Scoped):
     component: Component
     repository: Repository
     branch: ShortText
-    expect: Expect
+    expect: Expect = Field(description="auto only for Initialize, which decides it")
+    project_description: Text | None = None
+    alignment_threshold: float | None = Field(default=None, ge=0, le=1)
+    alignment_counts_extra_tests: bool | None = None
+    require_test_assertions: bool = True
     model: ShortText | None = None
     test_command: TestCommand | None = None
     session_type: Literal["component_test"] = "component_test"
