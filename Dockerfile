@@ -22,6 +22,7 @@ WORKDIR /src
 COPY pyproject.toml uv.lock ./
 COPY contracts/pyproject.toml contracts/
 COPY libs/cts-core/pyproject.toml libs/cts-core/
+COPY libs/cts-design/pyproject.toml libs/cts-design/
 COPY libs/cts-store/pyproject.toml libs/cts-store/
 COPY libs/cts-runtime/pyproject.toml libs/cts-runtime/
 COPY libs/cts-testing/pyproject.toml libs/cts-testing/

@@ -1,9 +1,9 @@
-"""The design's Test Assertions, read leniently, and the alignment score."""
+"""CTS's own Test Assertions section, read leniently, and the alignment score."""
 
 from __future__ import annotations
 
-from cts_test_runner.assertions import align, design_assertions
-from cts_test_runner.runners.base import TestId
+from cts_design import TestId, align
+from cts_design.cts_format import section_tests as design_assertions
 
 CANONICAL = """\
 # MyApp.Accounts.UserRepository

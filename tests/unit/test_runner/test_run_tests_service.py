@@ -277,7 +277,7 @@ async def test_no_design_section_means_no_alignment(root: Path) -> None:
 
     assert isinstance(outcome.data, RunTestsData)
     assert outcome.data.alignment is None
-    assert "has no `## Test Assertions` section; not checked" in outcome.data.report
+    assert "lists no Test Assertions; not checked" in outcome.data.report
 
 
 async def test_green_mode_fails_on_a_failing_test(root: Path) -> None:
@@ -304,3 +304,58 @@ async def test_concurrency_bounds_runs_across_projects(root: Path) -> None:
     await asyncio.gather(*(runner(command) for command in commands))
 
     assert fake.most_at_once == 2
+
+
+SPEC = """# MyApp.Accounts.UserRepository
+
+## Functions
+
+### create_user/1
+
+**Test Assertions**:
+
+- inserts a user
+"""
+EXTRA = FAILED | {"name": "an invented case", "line": 9}
+
+
+async def test_a_codemyspec_spec_counts_extra_tests_against_the_score(root: Path) -> None:
+    outcome = await service(root, FakeMix(tests=[FAILED, EXTRA]))(workspace(root, design=SPEC))
+
+    assert isinstance(outcome.data, RunTestsData)
+    assert outcome.data.alignment is not None
+    assert outcome.data.alignment.score == 0.5
+    assert outcome.data.alignment.unexpected == [
+        'describe "create_user/1" / test "an invented case"'
+    ]
+    assert outcome.status is ResultStatus.ERROR
+    assert "tests it does not list count against it" in (outcome.error_message or "")
+
+
+async def test_the_session_options_override_the_runners_alignment_defaults(root: Path) -> None:
+    fake = FakeMix(tests=[FAILED, EXTRA])
+    lenient = workspace(root, design=SPEC, alignment_counts_extra_tests=False)
+    outcome = await service(root, fake)(lenient)
+    assert outcome.status is ResultStatus.OK
+    assert isinstance(outcome.data, RunTestsData)
+    assert outcome.data.alignment is not None
+    assert outcome.data.alignment.score == 1.0
+
+    low_bar = workspace(root / "other", design=SPEC, alignment_threshold=0.5)
+    outcome = await service(root / "other", fake)(low_bar)
+    assert outcome.status is ResultStatus.OK
+
+
+async def test_extra_tests_do_not_count_for_a_cts_design_unless_asked(root: Path) -> None:
+    fake = FakeMix(tests=[FAILED, EXTRA])
+    assert (await service(root, fake)(workspace(root))).status is ResultStatus.OK
+    strict = workspace(root / "other", alignment_counts_extra_tests=True)
+    assert (await service(root / "other", fake)(strict)).status is ResultStatus.ERROR
+
+
+async def test_expect_auto_never_reaches_a_run(root: Path) -> None:
+    fake = FakeMix()
+    outcome = await service(root, fake)(workspace(root, expect=Expect.AUTO))
+    assert outcome.status is ResultStatus.ERROR
+    assert "only Initialize" in (outcome.error_message or "")
+    assert fake.calls == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cts_contracts import Diagnostic, Expect
-from cts_test_runner.assertions import AlignmentResult
+from cts_design import AlignmentResult
 from cts_test_runner.runners.base import RanTest, RunResults, TestId
 from cts_test_runner.verdict import Policy, judge
 

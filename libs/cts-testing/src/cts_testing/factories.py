@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cts_contracts import SessionRequested, SessionRequestedData, Step, StepRequested
+from cts_contracts import Expect, SessionRequested, SessionRequestedData, Step, StepRequested
 from cts_contracts.naming import branch_name
 from cts_contracts.step_requested import StepRequestedData
 
@@ -29,7 +29,12 @@ def session_requested(**overrides: Any) -> SessionRequested:
 
 
 def step_request(step: Step = Step.INITIALIZE, **overrides: Any) -> StepRequestedData:
+    """A command as the orchestrator sends it: ``auto`` only to Initialize, red after it
+    (what auto becomes for this component, which has no source file)."""
     request = session_request()
+    expect = request.options.expect
+    if step is not Step.INITIALIZE and expect is Expect.AUTO:
+        expect = Expect.RED
     raw: dict[str, Any] = {
         "account_id": request.account_id,
         "project_id": request.project_id,
@@ -41,7 +46,7 @@ def step_request(step: Step = Step.INITIALIZE, **overrides: Any) -> StepRequeste
         "component": request.component,
         "repository": request.repository,
         "branch": branch_name(request.component.name),
-        "expect": request.options.expect,
+        "expect": expect,
         "deadline": datetime.now(UTC) + timedelta(minutes=10),
     }
     raw.update(overrides)

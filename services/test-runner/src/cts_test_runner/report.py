@@ -7,7 +7,7 @@ count, alignment details, and the end of the raw output for anything the parsers
 from __future__ import annotations
 
 from cts_contracts import Diagnostic
-from cts_test_runner.assertions import AlignmentResult
+from cts_design import AlignmentResult
 from cts_test_runner.runners.base import RanTest, RunResults
 from cts_test_runner.verdict import Finding, Verdict, where
 
@@ -55,12 +55,13 @@ def _alignment(alignment: AlignmentResult | None, design_file: str | None) -> st
     if alignment is None:
         if design_file is None:
             return ""
-        return f"## Alignment\n{design_file} has no `## Test Assertions` section; not checked."
+        return f"## Alignment\n{design_file} lists no Test Assertions; not checked."
     present = alignment.listed - len(alignment.missing)
+    extra = " (they count against the score)" if alignment.counts_extra else ""
     return (
         f"## Alignment with {design_file}\n"
         f"score {alignment.score:.2f}: {present} of {alignment.listed} listed test(s) present, "
-        f"{len(alignment.unexpected)} not listed"
+        f"{len(alignment.unexpected)} not listed{extra}"
     )
 
 

@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from cts_contracts import Expect
 from cts_contracts.step_requested import StepRequestedData
+from cts_design import AlignmentResult, align, counts_extra_by_default, read_assertions
 from cts_runtime.executor import StepOutcome
 from cts_runtime.logs import get_logger
 from cts_runtime.workspace import step_workspace
-from cts_test_runner.assertions import AlignmentResult, align, design_assertions
 from cts_test_runner.build_cache import BuildCache
 from cts_test_runner.process import ProcessPort, ProcessResult, run_process
 from cts_test_runner.report import error_message, render_report
@@ -76,6 +77,12 @@ class RunTests:
         if isinstance(workspace, StepOutcome):
             return workspace
         component = command.component
+        if command.expect is Expect.AUTO:
+            return StepOutcome.error(
+                "no expectation to judge by",
+                "RunTests was sent expect=auto, which only Initialize may receive: the "
+                "orchestrator must pass on what Initialize decided (red or green)",
+            )
         if not await asyncio.to_thread(is_regular_file, workspace, component.test_file):
             message = f"the test file {component.test_file} does not exist; write it first"
             return StepOutcome.error("test file missing", message)
@@ -129,7 +136,11 @@ class RunTests:
             component_module=component.module_name,
             session_files=(component.test_file, component.fixture_file),
             warnings_as_errors=self._settings.test_warnings_as_errors,
-            alignment_threshold=self._settings.alignment_threshold,
+            alignment_threshold=(
+                self._settings.alignment_threshold
+                if command.alignment_threshold is None
+                else command.alignment_threshold
+            ),
             fail_on_unexpected_tests=self._settings.alignment_fail_on_unexpected,
             timeout_s=self._settings.test_timeout_s,
         )
@@ -170,13 +181,16 @@ class RunTests:
         results: RunResults,
     ) -> AlignmentResult | None:
         design = read_text(workspace, command.component.design_file)
-        listed = design_assertions(design) if design is not None else None
-        if listed is None:
-            return None
+        found = read_assertions(design) if design is not None else None
+        if found is None or not found.tests:
+            return None  # nothing listed: Initialize already failed or warned about it
+        counts_extra = command.alignment_counts_extra_tests
+        if counts_extra is None:
+            counts_extra = counts_extra_by_default(found.format)
         test_file = command.component.test_file
         mine = [t for t in results.tests if t.kind == "test" and t.file in (None, test_file)]
         if results.structured and mine:
             present = [t.test_id for t in mine]
         else:
             present = runner.declared_tests(read_text(workspace, test_file) or "")
-        return align(listed, present)
+        return align(found.tests, present, counts_extra=counts_extra, design_format=found.format)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cts_contracts import Alignment, RunTestsData, TestCase
 from cts_contracts.step_completed import MAX_LISTED
-from cts_test_runner.assertions import AlignmentResult
+from cts_design import AlignmentResult
 from cts_test_runner.process import ProcessResult
 from cts_test_runner.runners.base import RunResults
 from cts_test_runner.verdict import Verdict

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from cts_contracts import Diagnostic, Expect
-from cts_test_runner.assertions import AlignmentResult
+from cts_design import AlignmentResult
 from cts_test_runner.runners.base import RanTest, RunResults
 
 _UNAVAILABLE = re.compile(
@@ -150,9 +150,11 @@ def _alignment_findings(alignment: AlignmentResult | None, policy: Policy) -> li
         f"unexpected (in the test file, not listed in the design): {t.label()}"
         for t in alignment.unexpected
     ]
+    extras = "; tests it does not list count against it" if alignment.counts_extra else ""
     title = (
         f"Tests do not match the design's Test Assertions (alignment {alignment.score:.2f}, "
-        f"threshold {policy.alignment_threshold:.2f}; describe and test names must match)"
+        f"threshold {policy.alignment_threshold:.2f}; describe and test names must match"
+        f"{extras})"
     )
     return [Finding(title, items, f"alignment {alignment.score:.2f}")]
 

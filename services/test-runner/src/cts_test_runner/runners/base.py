@@ -12,24 +12,11 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from cts_contracts import Diagnostic
+from cts_design import TestId
 from cts_test_runner.process import ProcessResult
 
 TestState = Literal["passed", "failed", "skipped", "invalid", "excluded"]
-
-
-@dataclass(frozen=True)
-class TestId:
-    """A test as the design names it: its ``describe`` block (if any) and its name."""
-
-    __test__ = False  # not a pytest test class
-
-    describe: str | None
-    name: str
-
-    def label(self) -> str:
-        if self.describe is None:
-            return f'test "{self.name}"'
-        return f'describe "{self.describe}" / test "{self.name}"'
+__all__ = ["Command", "RanTest", "RunRequest", "RunResults", "TestId", "TestRunner", "TestState"]
 
 
 @dataclass(frozen=True)
