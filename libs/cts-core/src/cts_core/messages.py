@@ -21,6 +21,7 @@ from cts_contracts import (
 from cts_contracts.naming import branch_name, workspace_relpath
 from cts_contracts.step_requested import MAX_PREVIOUS_ERRORS
 from cts_core.model import Interaction, Session
+from cts_core.resolved import command_expect, component_of, decided_expect, warnings_of
 
 SOURCE = "cts/orchestrator"
 MAX_REASON = 4000
@@ -43,10 +44,14 @@ def command(session: Session, interaction: Interaction) -> StepRequested:
         attempt=interaction.attempt,
         fix_attempt=interaction.fix_attempt,
         workspace=workspace_relpath(session.account_id, session.project_id, session.id),
-        component=request.component,
+        component=component_of(session),
         repository=request.repository,
         branch=branch_name(request.component.name),
-        expect=request.options.expect,
+        expect=command_expect(session, interaction.step),
+        project_description=request.project_description,
+        alignment_threshold=request.options.alignment_threshold,
+        alignment_counts_extra_tests=request.options.alignment_counts_extra_tests,
+        require_test_assertions=request.options.require_test_assertions,
         model=request.options.model,
         test_command=request.options.test_command,
         previous_errors=previous,
@@ -103,7 +108,7 @@ def finished(
 
 def outcome(session: Session, *, now: datetime) -> Outcome:
     """What the session produced: the last Finalize's commit, the model usage of every agent
-    step, how many fix rounds it took."""
+    step, how many fix rounds it took, the expectation it was held to and what was warned."""
     finalize: FinalizeData | None = None
     for interaction in session.interactions:
         data = interaction.result.data if interaction.result else None
@@ -116,6 +121,8 @@ def outcome(session: Session, *, now: datetime) -> Outcome:
         fix_attempts=max((i.fix_attempt for i in session.interactions), default=0),
         usage=_total(_usages(session)),
         duration_s=max(0.0, (now - session.created_at).total_seconds()),
+        expect=decided_expect(session),
+        warnings=warnings_of(session),
     )
 
 

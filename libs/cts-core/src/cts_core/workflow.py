@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cts_contracts import Expect, ResultStatus, Step
 from cts_core.model import Interaction, Session
+from cts_core.resolved import expect_of
 from cts_core.steps import STEPS, kind_of
 
 
@@ -76,7 +77,7 @@ def _after_error(session: Session, last: Interaction) -> Decision:
         allowed = session.request.options.max_fix_attempts
         if last.fix_attempt < allowed:
             return Dispatch(Step.FIX_COMPILATION_ERRORS, fix_attempt=last.fix_attempt + 1)
-        expect = session.request.options.expect.value
+        expect = expect_of(session).value
         return Fail(
             f"the tests still do not meet the '{expect}' expectation after {allowed} fix "
             f"attempt(s): {why}"
@@ -87,7 +88,7 @@ def _after_error(session: Session, last: Interaction) -> Decision:
 def _after_ok(session: Session, last: Interaction) -> Decision:
     if last.step is Step.FIX_COMPILATION_ERRORS:
         return Dispatch(Step.RUN_TESTS, fix_attempt=last.fix_attempt)
-    path = steps(session.request.options.expect)
+    path = steps(expect_of(session))
     if last.step not in path:
         return Fail(f"invalid interaction: {last.step.value} is not a step of this session")
     following = path.index(last.step) + 1
