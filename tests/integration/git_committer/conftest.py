@@ -24,6 +24,15 @@ FIXTURE_FILE = "test/support/fixtures/accounts/user_repository_fixtures.ex"
 BRANCH = "component-test-session-for-userrepository"
 
 
+DESIGNS = {
+    "docs/design/my_app/accounts/user_repository.md": (
+        '# UserRepository\n\n## Test Assertions\n\n- describe "get/1"\n  - test "finds it"\n'
+    ),
+    "docs/design/my_app/accounts.md": "# Accounts\n\nThe accounts context.\n",
+}
+"""The designs Initialize requires at the base ref for the default component."""
+
+
 def plain_git_env(**extra: str) -> dict[str, str]:
     """What the tests themselves run git with: no user or system configuration."""
     return {
@@ -61,6 +70,9 @@ def build_sample_repository(bare: Path, *, files: int = 20, commits: int = 3) ->
         (source / "test" / "support").mkdir(parents=True, exist_ok=True)
         (source / "test" / "support" / "data_case.ex").write_text(f"# data case {number}\n")
         (source / "README.md").write_text(f"# sample, revision {number}\n")
+        for relative, text in DESIGNS.items():
+            (source / relative).parent.mkdir(parents=True, exist_ok=True)
+            (source / relative).write_text(text)
         git("add", "-A", cwd=source)
         git("commit", "-q", "-m", f"revision {number}", cwd=source)
     git("clone", "-q", "--bare", "--template=", str(source), str(bare))

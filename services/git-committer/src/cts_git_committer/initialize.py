@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from cts_contracts import InitializeData
 from cts_contracts.step_requested import StepRequestedData
 from cts_git_committer.context import StepContext
+from cts_git_committer.design_inputs import BaseTree, Settled, settle
 from cts_git_committer.failures import StepFailure
 from cts_git_committer.jail import ensure_directory
 from cts_git_committer.layout import SessionPaths
@@ -45,7 +46,7 @@ async def initialize(command: StepRequestedData, ctx: StepContext) -> StepOutcom
             # A redelivered command: the agent may already be writing here, so keep it all.
             return StepOutcome.ok(
                 f"{branch} already initialized at {state.start_sha[:12]} (redelivered)",
-                InitializeData(branch=branch, base_sha=state.start_sha),
+                _data(branch, state.start_sha, state.settled),
             )
         # No state: nothing or an interrupted attempt is here; start clean.
         await asyncio.to_thread(_remove, paths)
@@ -54,6 +55,8 @@ async def initialize(command: StepRequestedData, ctx: StepContext) -> StepOutcom
             git, account_id=command.account_id, project_id=command.project_id, url=url
         ) as mirror:
             base_sha = await resolve_ref(git, local, mirror, command.repository.base_ref)
+            # Before any workspace or model call: a session without a usable design ends here.
+            settled = await settle(BaseTree(git, local, mirror, base_sha), command)
             existing = await commit_of(git, local, mirror, f"refs/heads/{branch}")
             await asyncio.to_thread(paths.gitdir.parent.mkdir, parents=True, exist_ok=True)
             await git.run(
@@ -90,14 +93,35 @@ async def initialize(command: StepRequestedData, ctx: StepContext) -> StepOutcom
             continued=existing is not None,
             remote_url=url.url,
             initialized_at=datetime.now(UTC),
+            settled=settled,
         )
         await asyncio.to_thread(save_state, paths.state_file, state)
     if existing is not None:
         summary = f"continuing existing branch {branch} at {start_sha[:12]}"
     else:
         summary = f"created {branch} from {command.repository.base_ref} at {start_sha[:12]}"
-    log.info("initialized", branch=branch, start_sha=start_sha, continued=existing is not None)
-    return StepOutcome.ok(summary, InitializeData(branch=branch, base_sha=start_sha))
+    summary += (
+        f"; {settled.design_file} lists {settled.test_assertions} test(s); "
+        f"expect {settled.expect.value}"
+    )
+    log.info("initialized", branch=branch, start_sha=start_sha, continued=existing is not None,
+             design_file=settled.design_file, expect=settled.expect.value)  # fmt: skip
+    return StepOutcome.ok(summary, _data(branch, start_sha, settled))
+
+
+def _data(branch: str, start_sha: str, settled: Settled | None) -> InitializeData:
+    if settled is None:  # a state written before Initialize settled its inputs
+        return InitializeData(branch=branch, base_sha=start_sha)
+    return InitializeData(
+        branch=branch,
+        base_sha=start_sha,
+        expect=settled.expect,
+        design_file=settled.design_file,
+        design_format=settled.design_format,
+        parent_design_file=settled.parent_design_file,
+        test_assertions=settled.test_assertions,
+        warnings=settled.warnings,
+    )
 
 
 def _remove(paths: SessionPaths) -> None:

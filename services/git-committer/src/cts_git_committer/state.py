@@ -13,6 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from cts_git_committer.design_inputs import Settled
+
 
 class SessionState(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -29,6 +31,8 @@ class SessionState(BaseModel):
     remote_url: str
     """Without credentials (see ``RemoteUrl.url``)."""
     initialized_at: datetime
+    settled: Settled | None = None
+    """What Initialize made of the design and the expectation (a redelivery answers it)."""
 
 
 def load_state(path: Path) -> SessionState | None:
