@@ -107,7 +107,13 @@ async def test_system_rules_and_the_newest_block_carry_cache_control(tmp_path: P
     assert first.messages[-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert "cache_control" not in str(second.messages[:-1])
     assert second.messages[-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
-    assert [t["name"] for t in first.tools] == ["list_files", "read_file", "write_file", "search"]
+    assert [t["name"] for t in first.tools] == [
+        "list_files",
+        "read_file",
+        "write_file",
+        "edit_file",
+        "search",
+    ]
 
 
 async def test_a_tool_call_cut_at_max_tokens_is_not_run_and_asks_for_smaller_writes(

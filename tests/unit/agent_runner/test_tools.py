@@ -28,11 +28,12 @@ def box(tmp_path: Path) -> ToolBox:
     return ToolBox(jail, read_cap=64, write_cap=100)
 
 
-def test_four_tools_are_offered_with_schemas() -> None:
+def test_five_tools_are_offered_with_schemas() -> None:
     assert [spec["name"] for spec in TOOL_SPECS] == [
         "list_files",
         "read_file",
         "write_file",
+        "edit_file",
         "search",
     ]
     assert all(spec["input_schema"]["type"] == "object" for spec in TOOL_SPECS)

@@ -1,4 +1,4 @@
-"""The model's four file tools, run inside the jail. A refused or failed call is a result the
+"""The model's file tools, run inside the jail. A refused or failed call is a result the
 model reads (``is_error``), never an exception out of the loop.
 
 Every file is opened beneath the workspace without following links (``cts_runtime.beneath``)
@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from cts_agent_runner.editing import EDIT_SPEC, edit_file
 from cts_agent_runner.jail import HIDDEN_DIRS, Jail, Refused
 from cts_agent_runner.workspace_reading import WalkedFile, read_lines, walk
 from cts_runtime import beneath
@@ -63,6 +64,7 @@ TOOL_SPECS: list[dict[str, Any]] = [
             "required": ["path", "content"],
         },
     },
+    EDIT_SPEC,
     {
         "name": "search",
         "description": "Find a literal string in the workspace's text files; answers "
@@ -94,6 +96,7 @@ class ToolBox:
             "list_files": self._list_files,
             "read_file": self._read_file,
             "write_file": self._write_file,
+            "edit_file": self._edit_file,
             "search": self._search,
         }.get(name)
         if handler is None:
@@ -145,6 +148,12 @@ class ToolBox:
         if relative not in self.written:
             self.written.append(relative)
         return ToolResult(answer)
+
+    def _edit_file(self, args: dict[str, Any]) -> ToolResult:
+        relative, message = edit_file(self.jail, args, write_cap=self.write_cap)
+        if relative not in self.written:
+            self.written.append(relative)
+        return ToolResult(message)
 
     def _search(self, args: dict[str, Any]) -> ToolResult:
         pattern = args.get("pattern")
