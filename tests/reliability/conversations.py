@@ -72,6 +72,12 @@ def _generate_turns(test_source: str, *, delay_s: float = 0) -> list[dict[str, A
     ]
 
 
+def replay_tag(session_id: str) -> str:
+    """What a session's prompts carry for the scripted model to tell it from the others:
+    prompts hold no ids, so the harness puts one in the component's description."""
+    return f"(reliability replay {session_id})"
+
+
 def conversations_for(
     session_id: str,
     *,
@@ -80,8 +86,9 @@ def conversations_for(
     generate_delay_s: float = 0,
     interrupted_call: bool = False,
 ) -> list[dict[str, Any]]:
-    """One session's replay, matched by its id (the first prompt names the session), so many
-    sessions can run at once without taking each other's turns.
+    """One session's replay, matched by its id (its request's component description carries
+    ``replay_tag``, and the first prompt the description), so many sessions can run at once
+    without taking each other's turns.
 
     ``broken``: the first generation does not compile and one fix repairs it (RED_WITH_FIX).
     ``interrupted_call``: the first model call of Generate is answered only after 60 s, by
@@ -93,7 +100,7 @@ def conversations_for(
         else (FILES / "user_registration_test.fixed.exs").read_text()
     )
     first = (FILES / "user_registration_test.broken.exs").read_text() if broken else fixed
-    match = {"contains": f"Session: {session_id}"}
+    match = {"contains": replay_tag(session_id)}
     conversations: list[dict[str, Any]] = []
     if interrupted_call:
         conversations.append(

@@ -25,12 +25,14 @@ from cts_testing.kafka import delete_topics
 from cts_testing.network import free_port, wait_for_port
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints
+from tests.reliability.conversations import replay_tag
 from tests.reliability.harness import (
     ACCOUNT,
     MODULE,
     PROJECT,
     ROLES,
     STARTED,
+    session_id,
     wait_until,
 )
 
@@ -112,11 +114,16 @@ class Fleet:
         account: str = ACCOUNT,
         project: str = PROJECT,
     ) -> SessionRequested:
+        tag = replay_tag(session_id(request_id, account, project))
         return session_requested(
             account_id=account,
             project_id=project,
             request_id=request_id,
-            component={"module_name": MODULE, "type": "service"},
+            component={
+                "module_name": MODULE,
+                "type": "service",
+                "description": f"Registers users {tag}",
+            },
             repository={"url": repo_url, "base_ref": "main", "push": True},
             options={"expect": expect, "max_fix_attempts": 3},
         )

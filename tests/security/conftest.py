@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from cts_contracts import Step, StepRequested
+from cts_contracts import Expect, Step, StepRequested
 from cts_contracts.naming import branch_name
 from cts_contracts.step_requested import StepRequestedData
 from cts_contracts.topics import (
@@ -82,6 +82,7 @@ class Target:
                 component=request.component,
                 repository=request.repository,
                 branch=branch_name(request.component.name),
+                expect=Expect.RED,  # as the orchestrator sends it: the sample's is not written
             )
         else:
             base = session

@@ -83,6 +83,9 @@ class AgentData(Contract):
         max_length=MAX_LISTED,
         description="The rules given to the model, by path (built-in/<file> for CTS's own)",
     )
+    warnings: list[Text] = Field(
+        default_factory=list, max_length=MAX_LISTED, description="E.g. rule files skipped, and why"
+    )
 
 
 class Diagnostic(Contract):

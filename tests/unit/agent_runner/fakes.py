@@ -119,6 +119,9 @@ def write_project(root: Path) -> Path:
         PARENT_DESIGN: "# MyApp.Accounts (context)\n\nOwns users.\n",
         "lib/my_app/accounts/user.ex": "defmodule MyApp.Accounts.User do\nend\n",
         "test/test_helper.exs": "ExUnit.start()\n",
+        "README.md": "# MyApp\n\n[![CI](https://ci.example/badge.svg)](https://ci.example)\n\n"
+        "A store for hand-made\nfurniture.\n\n## Setup\n\nRun mix setup.\n",
+        "test/my_app/accounts/user_test.exs": "defmodule MyApp.Accounts.UserTest do\nend\n",
         "docs/rules/project.md": '---\ncomponent_type: repository\nsession_type: "*"\n---\n'
         "Use async: true.\n",
     }

@@ -15,7 +15,7 @@ from cts_agent_runner.model import ModelFailure, ModelReply, ModelRequest
 from cts_agent_runner.service import AgentStep
 from cts_agent_runner.settings import AgentRunnerSettings
 from cts_agent_runner.transcripts import Transcript
-from cts_contracts import AgentData, Expect, ResultStatus, Step
+from cts_contracts import AgentData, Expect, ResultStatus, SimilarComponent, Step
 from cts_contracts.step_requested import StepRequestedData
 from cts_runtime.executor import NoAnswer, StepOutcome
 
@@ -83,18 +83,63 @@ async def test_the_prompt_gives_paths_rules_and_the_red_mode(
     settings: AgentRunnerSettings, command: StepRequestedData
 ) -> None:
     harness = Harness(settings, [reply(text("nothing"))])
-    await harness.step(command)
+    outcome = await harness.step(command)
     request = harness.model.requests[0]
     prompt = request.messages[0]["content"][0]["text"]
-    assert prompt.startswith("Step: generate_tests_and_fixtures\nSession: ")
+    assert prompt.startswith("Step: generate_tests_and_fixtures\n")
+    for identifier in (command.session_id, command.account_id, command.project_id):
+        assert identifier not in prompt
+    assert "Project (from README.md): A store for hand-made furniture." in prompt
     assert f"- the component design: {DESIGN}" in prompt
     assert f"- the parent context design: {PARENT_DESIGN}" in prompt
     assert "does not exist yet; the tests are written first" in prompt
     assert "# UserRepository" not in prompt  # paths, not contents
     rules = request.system[1]["text"]
-    assert 'source="built-in exunit_tests.md"' in rules
+    assert 'source="built-in/exunit_tests.md"' in rules
+    assert 'source="built-in/repository_tests.md"' in rules
     assert 'source="docs/rules/project.md"' in rules
     assert request.model == settings.agent_model
+    assert agent_data(outcome).rules == [
+        "built-in/exunit_tests.md", "built-in/fixtures.md", "built-in/repository_tests.md",
+        "docs/rules/project.md",
+    ]  # fmt: skip
+
+
+async def test_the_requests_description_and_similar_components_are_in_the_prompt(
+    settings: AgentRunnerSettings, command: StepRequestedData
+) -> None:
+    component = command.component.model_copy(
+        update={"similar_components": [
+            SimilarComponent(module_name="MyApp.Accounts.User"),
+            SimilarComponent(module_name="MyApp.Billing.Invoice", design_file="docs/x.md"),
+        ]}
+    )  # fmt: skip
+    described = command.model_copy(
+        update={"component": component, "project_description": "Our furniture shop."}
+    )
+    harness = Harness(settings, [reply(text("nothing"))])
+    await harness.step(described)
+    prompt = harness.model.requests[0].messages[0]["content"][0]["text"]
+    assert "Project: Our furniture shop." in prompt
+    assert "hand-made" not in prompt
+    assert (
+        "- MyApp.Accounts.User: code lib/my_app/accounts/user.ex, "
+        "tests test/my_app/accounts/user_test.exs"
+    ) in prompt
+    assert "- MyApp.Billing.Invoice: none of its files exist yet" in prompt
+
+
+async def test_skipped_rule_files_are_reported_with_the_step(
+    settings: AgentRunnerSettings, command: StepRequestedData, workspace_root: Path
+) -> None:
+    broken = workspace_root / command.workspace / "docs" / "rules" / "broken.md"
+    broken.write_text("---\ncomponent_type: [unclosed\n---\nbody\n")
+    harness = Harness(settings, [reply(text("nothing"))])
+    outcome = await harness.step(command)
+    assert "docs/rules/broken.md" not in agent_data(outcome).rules
+    assert agent_data(outcome).warnings == [
+        "docs/rules/broken.md skipped: the front matter is not valid YAML (ParserError)"
+    ]
 
 
 async def test_green_mode_points_at_the_source_and_the_command_model_wins(

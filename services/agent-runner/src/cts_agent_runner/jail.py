@@ -13,11 +13,14 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from cts_contracts.fields import HIDDEN_SEGMENTS
+
 _DRIVE = re.compile(r"^[A-Za-z]:")
 MAX_PATH = 400
 """The contracts' limit for a path in an event (``files_written``)."""
-HIDDEN_DIRS = frozenset({".git"})
-"""Never listed, read or written: ``.git/config`` may hold a remote URL with credentials."""
+HIDDEN_DIRS = HIDDEN_SEGMENTS
+"""Never listed, read or written: ``.git/config`` may hold a remote URL with credentials (the
+contracts refuse the same in any path a message names)."""
 
 
 class Refused(ValueError):

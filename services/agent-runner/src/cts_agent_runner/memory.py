@@ -17,7 +17,8 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from cts_agent_runner.conversation import Message, continue_with
 from cts_agent_runner.loop import LoopResult
-from cts_agent_runner.prompts import fix_prompt, generate_prompt
+from cts_agent_runner.project_context import ProjectContext
+from cts_agent_runner.prompts import fix_prompt, opening_messages
 from cts_agent_runner.transcripts import Checkpoint, Transcript, TranscriptStore
 from cts_contracts import Step
 from cts_contracts.step_requested import StepRequestedData
@@ -46,11 +47,9 @@ class StepMemory:
         self._retry_delays_s = retry_delays_s
         self._scope = (command.account_id, command.project_id, command.session_id)
 
-    async def start(self) -> Start:
+    async def start(self, context: ProjectContext) -> Start:
         command = self._command
-        opening: list[Message] = [
-            {"role": "user", "content": [{"type": "text", "text": generate_prompt(command)}]}
-        ]
+        opening = opening_messages(context, command)
         stored = await self._store.load(*self._scope)
         checkpoint = stored.checkpoint if stored else None
         if checkpoint is not None and checkpoint.continues(command.step.value, command.fix_attempt):

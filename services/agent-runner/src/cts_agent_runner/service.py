@@ -26,6 +26,7 @@ from cts_agent_runner.memory import StepMemory
 from cts_agent_runner.model import ModelPort
 from cts_agent_runner.outcome import decide
 from cts_agent_runner.pricing import NO_PRICE, Pricer, usage_summary
+from cts_agent_runner.project_context import project_context
 from cts_agent_runner.prompts import SYSTEM_PROMPT
 from cts_agent_runner.rules import load_rules, render_rules
 from cts_agent_runner.settings import AgentRunnerSettings
@@ -152,7 +153,7 @@ class AgentStep:
         memory = StepMemory(self._transcripts, command,
                             checkpoint_cap=settings.agent_checkpoint_cap_bytes,
                             retry_delays_s=self._transcript_retry_delays_s)  # fmt: skip
-        start = await memory.start()
+        start = await memory.start(await asyncio.to_thread(project_context, workspace, command))
         toolbox = ToolBox(
             Jail(workspace, writable=(component.test_file, component.fixture_file),
                  writable_dirs=WRITABLE_DIRS),
@@ -169,7 +170,7 @@ class AgentStep:
             thinking=settings.thinking_param(),
             output_config=settings.output_config(),
         )
-        log.info("agent loop starting", model=model, rules=[r.source for r in rules],
+        log.info("agent loop starting", model=model, rules=rules.sources,
                  prior_messages=len(start.messages) - 1, resumed=start.resumed,
                  budget_left_usd=round(limits.budget_usd, 4))  # fmt: skip
 
@@ -177,7 +178,8 @@ class AgentStep:
             await memory.checkpoint(result, start, toolbox.written)
 
         result = await run_loop(
-            self._model, model=model, system_prompt=SYSTEM_PROMPT, rules=render_rules(rules),
+            self._model, model=model, system_prompt=SYSTEM_PROMPT,
+            rules=render_rules(rules.applied),
             messages=start.messages, toolbox=toolbox, limits=limits, pricer=self._pricer,
             on_turn=checkpoint,
         )  # fmt: skip
@@ -195,5 +197,7 @@ class AgentStep:
             usage=usage_summary(result.usage, cost=result.cost_usd),
             model=result.model or model,
             transcript_artifact_id=transcript_id,
+            rules=rules.sources[:50],
+            warnings=[w[:4000] for w in rules.warnings[:50]],
         )
         return decide(command, result, data, budget_usd=budget)
