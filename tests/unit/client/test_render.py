@@ -11,7 +11,15 @@ from rich.console import Console
 
 from cts_client import render
 from cts_client.follow import SessionEvent
-from cts_contracts import ResultStatus, SessionStatus
+from cts_contracts import (
+    AgentData,
+    Alignment,
+    Expect,
+    InitializeData,
+    ResultStatus,
+    RunTestsData,
+    SessionStatus,
+)
 from cts_core import Session
 from cts_testing.session_builders import answer, start
 
@@ -99,3 +107,26 @@ def test_followed_events_print_session_text_literally() -> None:
     text = printed(200, lambda c: render.print_event(c, event))
     assert "✘ run_tests: 1 compile error(s) [/] [bold]" in text
     assert "[/bold] [red]not markup[/red]" in text
+
+
+def test_sessions_show_lists_the_missing_and_the_extra_tests_and_what_was_settled() -> None:
+    session = answer(start(), data=InitializeData(
+        branch="b", base_sha="a" * 40, expect=Expect.RED,
+        design_file="docs/spec/my_app/shop.spec.md", design_format="codemyspec",
+        test_assertions=3, warnings=["a warning [bold]kept as text[/bold]"],
+    ))  # fmt: skip
+    session = answer(session, data=AgentData(
+        step="generate_tests_and_fixtures",
+        rules=["built-in/exunit_tests.md", "docs/rules/testing.md"],
+    ))  # fmt: skip
+    alignment = Alignment(score=0.5, missing=['describe "buy/2" / test "charges the card"'],
+                          unexpected=['describe "buy/2" / test "an invented case"'])  # fmt: skip
+    session = answer(session, ResultStatus.ERROR, RunTestsData(compiled=True, alignment=alignment))
+    shown = printed(100, lambda c: render.session_detail(c, session))
+    assert "expect: auto -> red  max fix attempts: 3" in shown
+    assert "design: docs/spec/my_app/shop.spec.md (codemyspec, 3 test(s) listed)" in shown
+    assert "rules applied: built-in/exunit_tests.md, docs/rules/testing.md" in shown
+    assert "alignment: 0.50  missing: 1  extra: 1" in shown
+    assert shown.index("missing (listed in the design") < shown.index('test "charges the card"')
+    assert shown.index("extra (in the tests") < shown.index('test "an invented case"')
+    assert "warning: a warning [bold]kept as text[/bold]" in shown

@@ -83,8 +83,17 @@ def request(
     repo: Annotated[str | None, typer.Option(help="Repository URL")] = None,
     base_ref: Annotated[str | None, typer.Option(help="Branch or tag to start from")] = None,
     push: Annotated[bool | None, typer.Option(help="Push the session branch")] = None,
-    expect: Annotated[str | None, typer.Option(help="red | green | none")] = None,
+    expect: Annotated[
+        str | None,
+        typer.Option(help="auto (default: red without the source file) | red | green | none"),
+    ] = None,
     max_fix_attempts: Annotated[int | None, typer.Option(help="0-10")] = None,
+    alignment_threshold: Annotated[
+        float | None, typer.Option(help="0-1, share of the design's Test Assertions (0.9)")
+    ] = None,
+    project_description: Annotated[
+        str | None, typer.Option(help="What the project is (default: its README's first paragraph)")
+    ] = None,
     model: Annotated[str | None, typer.Option(help="Claude model id")] = None,
     request_id: Annotated[
         str | None, typer.Option(help="Idempotency key (default: random)")
@@ -98,6 +107,7 @@ def request(
             "account_id": account,
             "project_id": project,
             "request_id": request_id,
+            "project_description": project_description,
             "component": {
                 "module_name": module,
                 "type": component_type,
@@ -111,7 +121,12 @@ def request(
                 "fixture_module": fixture_module,
             },
             "repository": {"url": repo, "base_ref": base_ref, "push": push},
-            "options": {"expect": expect, "max_fix_attempts": max_fix_attempts, "model": model},
+            "options": {
+                "expect": expect,
+                "max_fix_attempts": max_fix_attempts,
+                "model": model,
+                "alignment_threshold": alignment_threshold,
+            },
         }
         event = build(merge(base, flags))
     except BadRequest as exc:

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cts_client.follow import SessionEvent
+from cts_client.render_checks import print_checks
 from cts_contracts import Outcome
 from cts_core import Session
 
@@ -127,12 +128,9 @@ def session_detail(console: Console, s: Session) -> None:
     for label, value in (
         ("account/project", f"{s.account_id}/{s.project_id}  request: {s.request_id}"),
         ("repository", f"{request.repository.url} @ {request.repository.base_ref}"),
-        (
-            "expect",
-            f"{request.options.expect.value}  max fix attempts: {request.options.max_fix_attempts}",
-        ),
     ):
         console.print(Text(f"  {label}: {value}"))
+    print_checks(console, s)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("#", justify="right")
     table.add_column("step", no_wrap=True)
