@@ -81,7 +81,7 @@ def test_missing_field_is_named() -> None:
 def test_bad_enum_is_named() -> None:
     message = error_of(request(options={"expect": "purple"}))
     assert "options.expect" in message
-    assert "'red', 'green' or 'none'" in message
+    assert "'red', 'green', 'none' or 'auto'" in message
 
 
 @pytest.mark.parametrize(
@@ -93,6 +93,13 @@ def test_bad_enum_is_named() -> None:
         ("test\\a.exs", "'/' separators"),
         ("C:/x.exs", "absolute"),
         ("test//a.exs", "empty or '.' segments"),
+        ("~/a_test.exs", "not a home"),
+        ("~root/a_test.exs", "not a home"),
+        (".git/hooks/pre-commit", "inside .git/"),
+        ("test/.git/config", "inside .git/"),
+        ("test/a\n_test.exs", "control characters"),
+        ("test/a\x1b[31m_test.exs", "control characters"),
+        ("test/a\x7f.exs", "control characters"),
     ],
 )
 def test_unsafe_paths_are_rejected_with_the_reason(path: str, why: str) -> None:
@@ -100,6 +107,25 @@ def test_unsafe_paths_are_rejected_with_the_reason(path: str, why: str) -> None:
     message = error_of(raw)
     assert "component.test_file" in message
     assert why in message
+
+
+@pytest.mark.parametrize(
+    "field", ["source_file", "design_file", "parent_design_file", "fixture_file"]
+)
+def test_every_component_path_follows_the_jails_rules_naming_its_field(field: str) -> None:
+    raw = request(component={"module_name": "MyApp.A", "type": "repository", field: ".git/x"})
+    assert f"component.{field}" in error_of(raw)
+    similar = {"module_name": "MyApp.B", "design_file": "~/b.md"}
+    raw = request(
+        component={"module_name": "MyApp.A", "type": "x", "similar_components": [similar]}
+    )
+    assert "component.similar_components.0.design_file" in error_of(raw)
+
+
+def test_paths_the_jail_accepts_are_accepted() -> None:
+    raw = request(component={"module_name": "MyApp.A", "type": "repository",
+                             "test_file": "test/.gitkeep.d/a~b_test.exs"})  # fmt: skip
+    assert SessionRequestedData.model_validate(raw).component.test_file.endswith("a~b_test.exs")
 
 
 def test_oversized_strings_are_rejected() -> None:
