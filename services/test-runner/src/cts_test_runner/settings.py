@@ -40,7 +40,7 @@ class TestRunnerSettings(ServiceSettings):
         ge=0,
         le=1,
         description="Share of the design's Test Assertions (describe/test pairs) the tests "
-        "must contain; below it the run is an error",
+        "must match; below it the run is an error (a session's alignment_threshold wins)",
     )
     alignment_fail_on_unexpected: bool = Field(
         default=False, description="Tests the design does not list fail the run even above it"
