@@ -68,10 +68,11 @@ async def test_generate_reads_both_designs_and_writes_the_test_and_fixture_files
         "list_files",
         "read_file",
         "write_file",
+        "edit_file",
         "search",
     ]
     assert first["system"][1]["cache_control"] == {"type": "ephemeral"}
-    assert "built-in exunit_tests.md" in first["system"][1]["text"]
+    assert "built-in/exunit_tests.md" in first["system"][1]["text"]
     prompt = first["messages"][0]["content"][0]["text"]
     assert f"the component design: {DESIGN}" in prompt
     assert f"the parent context design: {PARENT_DESIGN}" in prompt
