@@ -1,0 +1,3 @@
+defmodule Shelf do
+  @moduledoc "A small shop's catalogue and stock."
+end
