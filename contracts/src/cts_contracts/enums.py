@@ -26,7 +26,8 @@ class Executor(StrEnum):
 
 class Expect(StrEnum):
     """What RunTests must see to be ``ok``: red, the tests compile and fail (the code is not
-    written yet); green, they compile and pass; none, RunTests is skipped."""
+    written yet); green, they compile and pass; none, RunTests is skipped; auto, Initialize
+    decides red or green from whether the component's source file exists."""
 
     RED = "red"
     GREEN = "green"

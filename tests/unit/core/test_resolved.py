@@ -82,11 +82,13 @@ def test_the_sessions_alignment_options_and_description_reach_the_commands() -> 
 def test_warnings_and_the_decision_end_in_the_outcome() -> None:
     warning = "docs/design/x.md lists no Test Assertions: tests generated without alignment"
     session = answer(start(expect="none"), data=initialized(expect="none", warnings=[warning]))
-    session = answer(session, data=AgentData(step="generate_tests_and_fixtures"))
+    skipped = "docs/rules/x.md skipped: the front matter has no closing '---' line"
+    session = answer(session, data=AgentData(step="generate_tests_and_fixtures",
+                                             warnings=[warning, skipped]))  # fmt: skip
     session = answer(session, data=FinalizeData(commit_sha=BASE, branch="b"))
     assert session.status is SessionStatus.COMPLETE
     assert session.outcome is not None
-    assert session.outcome.warnings == [warning]
+    assert session.outcome.warnings == [warning, skipped]
     assert session.outcome.expect == "none"
     assert [i.step for i in session.interactions][-1] is Step.FINALIZE
 
