@@ -10,10 +10,8 @@ thinks afresh, and reads again what it needs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 
-from cts_agent_runner.conversation import Message, continue_with, strip_thinking
+from cts_agent_runner.conversation import Message, bulky_slots, continue_with, strip_thinking
 
 REMOVED = "[removed to fit the context window]"
 KEEP_INPUT_CHARS = 200
@@ -25,27 +23,12 @@ NOTE = (
 )
 
 
-def _bulky(messages: list[Message]) -> Iterator[tuple[dict[str, Any], str]]:
-    """(container, key) of every tool result and long tool input string, oldest first."""
-    for message in messages:
-        content = message.get("content")
-        if not isinstance(content, list):
-            continue
-        for block in content:
-            if block.get("type") == "tool_result":
-                yield block, "content"
-            elif block.get("type") == "tool_use" and isinstance(block.get("input"), dict):
-                for key, value in block["input"].items():
-                    if isinstance(value, str) and len(value) > KEEP_INPUT_CHARS:
-                        yield block["input"], key
-
-
 def compact(messages: list[Message]) -> list[Message] | None:
     """The shorter copy, or ``None`` when there is nothing left to take out."""
     original = len(json.dumps(messages))
     shorter = strip_thinking(messages)
     removed = False
-    for container, key in _bulky(shorter):
+    for container, key in bulky_slots(shorter, min_input_chars=KEEP_INPUT_CHARS + 1):
         if len(json.dumps(shorter)) <= original // 2:
             break
         if container[key] != REMOVED:

@@ -12,6 +12,7 @@ copy be shortened.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 Message = dict[str, Any]
@@ -60,6 +61,28 @@ def strip_thinking(messages: list[Message]) -> list[Message]:
         kept = [b for b in blocks(message["content"]) if b.get("type") not in THINKING]
         message["content"] = kept or [{"type": "text", "text": THOUGHT_ONLY}]
     return out
+
+
+def bulky_slots(
+    messages: list[Message], *, min_input_chars: int = 0
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """(container, key) of every tool result and every tool input string of at least
+    ``min_input_chars``, oldest first: the places that can be shortened. A tool result's list of
+    text blocks is joined into one string first, so each result is one place."""
+    for message in messages:
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        for block in content:
+            if block.get("type") == "tool_result":
+                if isinstance(block.get("content"), list):
+                    texts = [b.get("text", "") for b in block["content"] if isinstance(b, dict)]
+                    block["content"] = "\n".join(texts)
+                yield block, "content"
+            elif block.get("type") == "tool_use" and isinstance(block.get("input"), dict):
+                for key, value in block["input"].items():
+                    if isinstance(value, str) and len(value) >= min_input_chars:
+                        yield block["input"], key
 
 
 def continue_with(messages: list[Message], text: str) -> list[Message]:

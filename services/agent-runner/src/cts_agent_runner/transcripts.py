@@ -15,7 +15,6 @@ document keys (MongoDB-compatible stores restrict ``.`` and ``$`` in keys).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -23,7 +22,12 @@ from typing import Any, Protocol
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cts_agent_runner.conversation import Message, strip_cache_control, strip_thinking
+from cts_agent_runner.conversation import (
+    Message,
+    bulky_slots,
+    strip_cache_control,
+    strip_thinking,
+)
 
 COLLECTION = "agent_transcripts"
 ELIDED = "[elided to keep the stored transcript under its size cap]"
@@ -69,24 +73,6 @@ def _cut(text: str, cap: int) -> str:
     return f"{text[:cap]}\n…[{len(text) - cap} more characters not kept in the transcript]"
 
 
-def _slots(messages: list[Message]) -> Iterator[tuple[dict[str, Any], str]]:
-    """(container, key) of every tool result text and tool input string, oldest first."""
-    for message in messages:
-        content = message.get("content")
-        if not isinstance(content, list):
-            continue
-        for block in content:
-            if block.get("type") == "tool_result":
-                if isinstance(block.get("content"), list):
-                    texts = [b.get("text", "") for b in block["content"] if isinstance(b, dict)]
-                    block["content"] = "\n".join(texts)
-                yield block, "content"
-            elif block.get("type") == "tool_use" and isinstance(block.get("input"), dict):
-                for key, value in block["input"].items():
-                    if isinstance(value, str):
-                        yield block["input"], key
-
-
 def bound_messages(
     messages: list[Message], *, block_cap: int, total_cap: int
 ) -> tuple[list[Message], bool]:
@@ -94,7 +80,7 @@ def bound_messages(
     was cut."""
     bounded = strip_cache_control(strip_thinking(messages))
     cut = False
-    slots = list(_slots(bounded))
+    slots = list(bulky_slots(bounded))
     for container, key in slots:
         value = container[key]
         if isinstance(value, str) and len(value) > block_cap:
