@@ -6,13 +6,18 @@ lease alive -> the owner may still answer or may have died: the agent step waits
 claim completes or its lease lapses; lease expired (the owner died) -> the first instance to
 compare-and-set the owner takes it over. Single-document atomic operations only, so it works on
 FerretDB v1 as on MongoDB.
+
+Leases are written by one instance and judged by another, so they are in the database
+server's time (``ServerClock``), never in the instance's own: an instance whose clock runs
+behind would otherwise write leases that look lapsed to the others, and a live run would be
+taken over and paid for twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pymongo import ASCENDING, ReturnDocument
@@ -21,13 +26,10 @@ from pymongo.errors import DuplicateKeyError
 
 from cts_contracts import AgentData, ResultStatus
 from cts_runtime.executor import StepOutcome
+from cts_store import ServerClock
 
 COLLECTION = "agent_claims"
 Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Completed:
 class Held:
     owner: str
     lease_until: datetime
+    lapses_in_s: float = field(default=0.0, compare=False)
+    """By the clock that judged it: how long until a contender may take the claim over."""
 
 
 ClaimState = Claimed | Completed | Held
@@ -92,9 +96,17 @@ def outcome_from_document(document: dict[str, Any]) -> StepOutcome:
 
 
 class MongoClaims:
-    def __init__(self, database: AsyncDatabase[dict[str, Any]], *, clock: Clock = utcnow):
+    def __init__(self, database: AsyncDatabase[dict[str, Any]], *, clock: Clock | None = None):
+        """``clock``: a fake for tests; by default the database server's time."""
         self._collection = database[COLLECTION]
         self._clock = clock
+        self._server = ServerClock(database) if clock is None else None
+
+    async def _now(self) -> datetime:
+        if self._server is not None:
+            return await self._server.read()
+        assert self._clock is not None
+        return self._clock()
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index(
@@ -103,7 +115,7 @@ class MongoClaims:
         )
 
     async def acquire(self, key: ClaimKey, owner: str, lease_s: float) -> ClaimState:
-        now = self._clock()
+        now = await self._now()
         try:
             await self._collection.insert_one({
                 **key.filter(), "session_id": key.session_id, "owner": owner,
@@ -119,7 +131,7 @@ class MongoClaims:
         if existing["status"] == "completed":
             return Completed(outcome_from_document(existing["outcome"]))
         if existing["lease_until"] > now:
-            return Held(existing["owner"], existing["lease_until"])
+            return _held(existing, now)
         # Only one contender can match an expired lease: the winner's new lease is in the future.
         taken = await self._collection.find_one_and_update(
             {**key.filter(), "status": "running", "lease_until": {"$lte": now}},
@@ -135,18 +147,18 @@ class MongoClaims:
         )
         if taken is not None:
             return Claimed(takeover=True)
-        return await self._after_lost_race(key)
+        return await self._after_lost_race(key, now)
 
-    async def _after_lost_race(self, key: ClaimKey) -> ClaimState:
+    async def _after_lost_race(self, key: ClaimKey, now: datetime) -> ClaimState:
         current = await self._collection.find_one(key.filter())
         if current is None:
             raise ClaimConflict(f"interaction {key.interaction_id} claim vanished")
         if current["status"] == "completed":
             return Completed(outcome_from_document(current["outcome"]))
-        return Held(current["owner"], current["lease_until"])
+        return _held(current, now)
 
     async def renew(self, key: ClaimKey, owner: str, lease_s: float) -> bool:
-        now = self._clock()
+        now = await self._now()
         result = await self._collection.update_one(
             {**key.filter(), "owner": owner, "status": "running"},
             {"$set": {"lease_until": now + timedelta(seconds=lease_s), "updated_at": now}},
@@ -154,7 +166,7 @@ class MongoClaims:
         return result.matched_count == 1
 
     async def complete(self, key: ClaimKey, owner: str, outcome: StepOutcome) -> bool:
-        now = self._clock()
+        now = await self._now()
         result = await self._collection.update_one(
             {**key.filter(), "owner": owner, "status": "running"},
             {
@@ -170,8 +182,13 @@ class MongoClaims:
 
     async def release(self, key: ClaimKey, owner: str) -> None:
         """Let a redelivery take over at once (this run was stopped, not finished)."""
-        now = self._clock()
+        now = await self._now()
         await self._collection.update_one(
             {**key.filter(), "owner": owner, "status": "running"},
             {"$set": {"lease_until": now, "updated_at": now}},
         )
+
+
+def _held(document: dict[str, Any], now: datetime) -> Held:
+    lease_until: datetime = document["lease_until"]
+    return Held(document["owner"], lease_until, (lease_until - now).total_seconds())

@@ -107,10 +107,8 @@ class AgentStep:
                 log.info("claimed by another instance: waiting for its outcome or its lease",
                          owner=state.owner, lease_until=state.lease_until.isoformat())  # fmt: skip
                 waiting = True
-            lease_until = state.lease_until
-            if lease_until.tzinfo is None:
-                lease_until = lease_until.replace(tzinfo=UTC)
-            until_lapse = (lease_until - datetime.now(UTC)).total_seconds()
+            # By the store's clock (the database server's), never this machine's.
+            until_lapse = state.lapses_in_s
             await asyncio.sleep(min(settings.claim_heartbeat_s, max(HELD_POLL_MIN_S, until_lapse)))
 
     async def _run_claimed(

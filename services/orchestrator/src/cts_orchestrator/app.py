@@ -11,7 +11,7 @@ from faststream.kafka import KafkaBroker
 
 from cts_contracts import SessionRequested, StepCompleted
 from cts_contracts.topics import SESSION_REQUESTED, STEP_COMPLETED
-from cts_orchestrator.adapters import BeatingInstances, KafkaPublisher, SystemClock
+from cts_orchestrator.adapters import BeatingInstances, KafkaPublisher
 from cts_orchestrator.bootstrap import Orchestrator, bootstrap
 from cts_orchestrator.documents import write_documents_forever
 from cts_orchestrator.faults import crash_after_record
@@ -22,7 +22,7 @@ from cts_runtime.logs import get_logger
 from cts_runtime.observability import MongoPing, ObservedAsgi
 from cts_runtime.service import Late, Service, background
 from cts_runtime.subscribe import subscribe
-from cts_store import Instances, SessionStore, WriteBehind, connect
+from cts_store import Instances, ServerClock, SessionStore, WriteBehind, connect
 
 log = get_logger(__name__)
 
@@ -71,8 +71,9 @@ async def _running(
     client = connect(settings.mongodb_uri.get_secret_value(), app_name="cts-orchestrator")
     try:
         database = client[settings.mongodb_database]
-        store, instances, clock = SessionStore(database), Instances(database), SystemClock()
+        store, instances, clock = SessionStore(database), Instances(database), ServerClock(database)
         await store.ensure_indexes()
+        await clock.sync()  # every time this replica writes is the database server's
         documents = WriteBehind(store, delay_s=settings.document_delay_s)
         crash = settings.fault_injection == "crash-after-record"
         orchestrator = bootstrap(
@@ -88,7 +89,8 @@ async def _running(
                           outbox_grace_s=settings.outbox_grace_s)  # fmt: skip
         await sweeper.beat()  # alive before the first command it writes
         async with background(heartbeat=sweeper.beat_forever(), sweeper=sweeper.run(),
-                              documents=write_documents_forever(documents)):  # fmt: skip
+                              documents=write_documents_forever(documents),
+                              clock=clock.keep_synced()):  # fmt: skip
             yield orchestrator
         await _hand_over(orchestrator, instances)
     finally:
