@@ -4,11 +4,13 @@
 set -euo pipefail
 
 # bwrap is the test-runner's sandbox; the system python3's pytest is what a sandboxed pytest
-# run finds (the sandbox sees /usr, never a virtualenv of the service).
+# run finds (the sandbox sees /usr, never a virtualenv of the service). faketime (with
+# libfaketime) gives the clock-skew tests a process whose wall clock is off.
 declare -A package=( [java]=openjdk-17-jre-headless [mvn]=maven [git]=git [elixir]=elixir
-                     [bwrap]=bubblewrap [setpriv]=util-linux )
+                     [bwrap]=bubblewrap [setpriv]=util-linux
+                     [faketime]=faketime )
 missing_cmds=(); missing_pkgs=()
-for cmd in java mvn git elixir bwrap setpriv; do
+for cmd in java mvn git elixir bwrap setpriv faketime; do
   command -v "$cmd" >/dev/null 2>&1 || { missing_cmds+=("$cmd"); missing_pkgs+=("${package[$cmd]}"); }
 done
 if ! /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1; then

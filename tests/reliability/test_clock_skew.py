@@ -15,11 +15,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from cts_contracts.topics import GIT_STEP_REQUESTED, SESSION_REQUESTED, topic
 from cts_testing.factories import session_requested
 from cts_testing.kafka import publish
+from cts_testing.skew import skewed_clock_env
 from cts_testing.stack import Endpoints
 from tests.reliability.conftest import database
 from tests.reliability.fleet import fleet
@@ -31,13 +30,6 @@ QUIET_S = 8.0
 """Four grace periods and eight sweeps: the bug re-publishes within the first sweep."""
 
 
-def faketime(offset: str) -> dict[str, str]:
-    library = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
-    if not library.exists():  # deploy/local/prereqs.sh installs it
-        pytest.fail("libfaketime is not installed (Debian package libfaketime)")
-    return {"LD_PRELOAD": str(library), "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
-
-
 def commands_per_interaction(events: Any) -> Counter[str]:
     return Counter(e["data"]["interaction_id"] for e in events_of(events, GIT_STEP_REQUESTED))
 
@@ -46,8 +38,8 @@ async def test_skewed_replicas_never_take_each_other_for_dead(
     stack: Endpoints, tmp_path: Path
 ) -> None:
     async with fleet(stack, tmp_path, [], roles=("orchestrator",)) as services:
-        behind = services.start("orchestrator", **faketime(f"-{SKEW_S}s"))
-        ahead = services.start("orchestrator", **faketime(f"+{SKEW_S}s"))
+        behind = services.start("orchestrator", **skewed_clock_env(f"-{SKEW_S}s"))
+        ahead = services.start("orchestrator", **skewed_clock_env(f"+{SKEW_S}s"))
         await services.ready()
         async with observer(stack, services.prefix) as events:
             requests = [session_requested(request_id=f"skew-{n}") for n in range(SESSIONS)]

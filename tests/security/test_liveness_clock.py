@@ -13,16 +13,13 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from cts_agent_runner.claims import Claimed, ClaimKey, Held, MongoClaims
+from cts_testing.skew import skewed_clock_env
 from cts_testing.stack import Endpoints
 
 LEASE_S = 4.0
-LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 
 CLAIM = """
 import asyncio, sys
@@ -43,10 +40,7 @@ asyncio.run(main(*sys.argv[1:]))
 def claim_with_skew(stack: Endpoints, database: str, interaction: str, offset: str) -> str:
     """Acquire ``interaction``'s claim from a process whose wall clock is off by ``offset``
     and which then exits, as an owner that dies right after claiming would."""
-    if not LIBFAKETIME.exists():  # deploy/local/prereqs.sh installs it
-        pytest.fail("libfaketime is not installed (Debian package libfaketime)")
-    env = {**os.environ, "LD_PRELOAD": str(LIBFAKETIME), "FAKETIME": offset,
-           "FAKETIME_DONT_FAKE_MONOTONIC": "1"}  # fmt: skip
+    env = {**os.environ, **skewed_clock_env(offset)}
     done = subprocess.run(
         [sys.executable, "-c", CLAIM, stack.mongodb_uri, database, interaction, str(LEASE_S)],
         env=env, capture_output=True, text=True, timeout=60, check=False,

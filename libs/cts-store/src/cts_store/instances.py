@@ -15,12 +15,14 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cts_store.collections import ORCHESTRATOR_INSTANCES
+
 Document = dict[str, Any]
 
 
 class Instances:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
-        self._instances: AsyncCollection[Document] = database["orchestrator_instances"]
+        self._instances: AsyncCollection[Document] = database[ORCHESTRATOR_INSTANCES]
 
     async def beat(self, instance_id: str, *, now: datetime) -> None:
         await self._instances.update_one(

@@ -26,6 +26,7 @@ from pymongo.errors import DuplicateKeyError
 from cts_contracts import SessionStatus
 from cts_contracts.naming import session_id_for
 from cts_core import Scope, Session
+from cts_store.collections import SESSIONS
 from cts_store.documents import Document, changes, from_document, to_document
 from cts_store.paging import Page, page_query
 from cts_store.versions import VersionLog
@@ -51,7 +52,7 @@ def _owns_its_id(session: Session) -> bool:
 
 class SessionStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
-        self._sessions: AsyncCollection[Document] = database["sessions"]
+        self._sessions: AsyncCollection[Document] = database[SESSIONS]
         self._log = VersionLog(database)
 
     async def ensure_indexes(self) -> None:
@@ -171,6 +172,29 @@ class SessionStore:
             for s in sessions
             if not s.finished and s.current_deadline is not None and s.current_deadline < now
         ]
+
+    async def finished_before(self, cutoff: datetime, *, limit: int) -> list[Session]:
+        """Up to ``limit`` finished sessions whose end is older than ``cutoff``, every
+        tenant's, oldest first as found: retention's query. A document that trails its
+        claims is left out (its writer brings it up first; its log must outlive it)."""
+        query = {"status": {"$ne": SessionStatus.ACTIVE.value}, "finished_at": {"$lt": cutoff}}
+        docs = await self._sessions.find(query).limit(limit).to_list()
+        loaded = [await self._read(d) for d in docs]
+        return [
+            found.session
+            for found in loaded
+            if not found.behind
+            and found.session.finished
+            and found.session.finished_at is not None
+            and found.session.finished_at < cutoff
+        ]
+
+    async def forget(self, session_ids: list[str]) -> int:
+        """Delete these session documents (retention, once all that is keyed to them went)."""
+        if not session_ids:
+            return 0
+        result = await self._sessions.delete_many({"_id": {"$in": session_ids}})
+        return result.deleted_count
 
     async def _read(self, doc: Document) -> Loaded:
         caught_up, applied = await self._log.catch_up(doc)

@@ -24,6 +24,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from cts_store.collections import SESSION_VERSIONS
+
 Document = dict[str, Any]
 
 MAX_ROLL_FORWARD = 10_000
@@ -63,7 +65,7 @@ def apply_change(doc: Document, change: Sequence[Document]) -> None:
 
 class VersionLog:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
-        self._versions: AsyncCollection[Document] = database["session_versions"]
+        self._versions: AsyncCollection[Document] = database[SESSION_VERSIONS]
 
     async def claim(self, session_id: str, version: int, change: Document) -> bool:
         """Take ``version`` for this change; ``False`` when another writer took it first."""

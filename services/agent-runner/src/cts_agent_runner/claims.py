@@ -27,8 +27,9 @@ from pymongo.errors import DuplicateKeyError
 from cts_contracts import AgentData, ResultStatus
 from cts_runtime.executor import StepOutcome
 from cts_store import ServerClock
+from cts_store.collections import AGENT_CLAIMS
 
-COLLECTION = "agent_claims"
+COLLECTION = AGENT_CLAIMS
 Clock = Callable[[], datetime]
 
 

@@ -28,8 +28,9 @@ from cts_agent_runner.conversation import (
     strip_cache_control,
     strip_thinking,
 )
+from cts_store.collections import AGENT_TRANSCRIPTS
 
-COLLECTION = "agent_transcripts"
+COLLECTION = AGENT_TRANSCRIPTS
 ELIDED = "[elided to keep the stored transcript under its size cap]"
 
 

@@ -1,5 +1,6 @@
-"""Wiring: the orchestrator's two consumers, its store, sweeper, heartbeat and document
-loop, and the real adapters behind its ports (``bootstrap``)."""
+"""Wiring: the orchestrator's two consumers, its store, sweeper, heartbeat, document and
+retention loops, the database server's clock, and the real adapters behind its ports
+(``bootstrap``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from cts_contracts import SessionRequested, StepCompleted
 from cts_contracts.topics import SESSION_REQUESTED, STEP_COMPLETED
 from cts_orchestrator.adapters import BeatingInstances, KafkaPublisher
 from cts_orchestrator.bootstrap import Orchestrator, bootstrap
+from cts_orchestrator.collector import collect_forever
 from cts_orchestrator.documents import write_documents_forever
 from cts_orchestrator.faults import crash_after_record
 from cts_orchestrator.ports import nothing_recorded
@@ -23,6 +25,7 @@ from cts_runtime.observability import MongoPing, ObservedAsgi
 from cts_runtime.service import Late, Service, background
 from cts_runtime.subscribe import subscribe
 from cts_store import Instances, ServerClock, SessionStore, WriteBehind, connect
+from cts_store.retention import Retention
 
 log = get_logger(__name__)
 
@@ -88,9 +91,23 @@ async def _running(
                           interval_s=settings.sweep_interval_s,
                           outbox_grace_s=settings.outbox_grace_s)  # fmt: skip
         await sweeper.beat()  # alive before the first command it writes
-        async with background(heartbeat=sweeper.beat_forever(), sweeper=sweeper.run(),
-                              documents=write_documents_forever(documents),
-                              clock=clock.keep_synced()):  # fmt: skip
+        loops = {
+            "heartbeat": sweeper.beat_forever(),
+            "sweeper": sweeper.run(),
+            "documents": write_documents_forever(documents),
+            "clock": clock.keep_synced(),
+        }
+        if settings.session_retention_s > 0:
+            retention = Retention(
+                database,
+                store,
+                batch=settings.retention_batch,
+                keep=timedelta(seconds=settings.session_retention_s),
+            )
+            loops["retention"] = collect_forever(
+                retention, clock, interval_s=settings.retention_sweep_interval_s
+            )
+        async with background(**loops):  # fmt: skip
             yield orchestrator
         await _hand_over(orchestrator, instances)
     finally:

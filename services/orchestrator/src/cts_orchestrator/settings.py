@@ -26,6 +26,19 @@ class OrchestratorSettings(ServiceSettings):
         description="A replica that has not beaten for this long is gone: its outboxes older "
         "than this are re-published (it beats four times per period)",
     )
+    session_retention_s: float = Field(
+        default=30 * 24 * 3600,
+        ge=0,
+        description="Keep a finished session, its versions, agent claims and transcript this "
+        "long after it finished, then delete them (0: keep everything forever); a request "
+        "repeated after that starts a new session",
+    )
+    retention_sweep_interval_s: float = Field(
+        default=600, gt=0, description="How often finished sessions past retention are deleted"
+    )
+    retention_batch: int = Field(
+        default=50, ge=1, le=1000, description="Most sessions one retention pass deletes"
+    )
     document_delay_s: float = Field(
         default=0.5,
         ge=0,
