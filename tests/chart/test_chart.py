@@ -301,6 +301,17 @@ def test_tracing_and_settings_reach_the_services_through_the_configmap(render: R
     )
 
 
+def test_retention_reaches_every_service_as_whole_seconds(render: Render) -> None:
+    (config,) = of_kind(render("retention.sessions=604800", "retention.batch=20"),
+                        "ConfigMap").values()  # fmt: skip
+    data = config["data"]
+    assert data["CTS_SESSION_RETENTION_S"] == "604800"  # not 6.048e+05
+    assert data["CTS_RETENTION_BATCH"] == "20"
+    assert data["CTS_RETENTION_SWEEP_INTERVAL_S"] == "600"
+    assert data["CTS_WORKSPACE_RETENTION_S"] == "0"
+    assert data["CTS_CLEANUP_MAX_PER_PASS"] == "100"
+
+
 @pytest.mark.parametrize(
     ("setting", "complaint"),
     [
@@ -322,6 +333,8 @@ def test_tracing_and_settings_reach_the_services_through_the_configmap(render: R
         ("replicaCount=3", "replicaCount"),
         ("sandbox.backend=none", "/sandbox/backend"),
         ("sandbox.procMount=Masked", "/sandbox/procMount"),
+        ("retention.batch=0", "/retention/batch"),
+        ("retention.sessions=-1", "/retention/sessions"),
     ],
 )
 def test_the_schema_rejects_bad_values(helm: str, setting: str, complaint: str) -> None:

@@ -71,3 +71,16 @@ async def test_an_unsafe_session_id_is_ignored(tmp_path: Path) -> None:
     await Cleanup(layout, Locks(), retention_s=0).on_finished(event)
     assert paths.workspace.is_dir()
     assert (tmp_path / "acme" / "shop").is_dir()
+
+
+async def test_a_sweep_removes_at_most_its_batch_and_the_next_one_the_rest(
+    tmp_path: Path,
+) -> None:
+    layout, clock = Layout(tmp_path), Clock()
+    cleanup = Cleanup(layout, Locks(), retention_s=60, max_per_pass=2, clock=clock)
+    sessions = [_populate(layout, f"s-{n}") for n in range(5)]
+    for paths in sessions:
+        await cleanup.on_finished(_finished(paths.workspace.name))
+    clock.now += 60
+    assert [await cleanup.sweep() for _ in range(4)] == [2, 2, 1, 0]
+    assert not any(paths.workspace.exists() for paths in sessions)

@@ -10,7 +10,7 @@ import pytest
 
 from cts_store import ServerClock
 
-SERVER = datetime(2026, 12, 6, 1, 0, 0)  # noqa: DTZ001 - hello's localTime, naive UTC
+SERVER = datetime(2026, 12, 6, 1, 0, 0)  # hello's localTime: naive, in UTC
 
 
 class Ticks:

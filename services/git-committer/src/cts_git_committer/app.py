@@ -29,7 +29,8 @@ def build_app(settings: GitCommitterSettings | None = None) -> ObservedAsgi:
 
     def cleanup() -> Cleanup:
         ctx = steps.open()
-        return Cleanup(ctx.layout, ctx.locks, retention_s=settings.workspace_retention_s)
+        return Cleanup(ctx.layout, ctx.locks, retention_s=settings.workspace_retention_s,
+                       max_per_pass=settings.cleanup_max_per_pass)  # fmt: skip
 
     async def on_session_finished(event: SessionFinished) -> None:
         await cleanup().on_finished(event.data)

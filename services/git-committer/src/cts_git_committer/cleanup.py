@@ -3,7 +3,11 @@
 With no retention the workspace goes as soon as ``SessionFinished`` arrives. With one, a
 marker records when the session finished and a periodic sweep removes what is older than
 the retention; markers live on the shared volume, so a restart or another replica finishes
-the job.
+the job. The git-committer sweeps because it made the workspace (Initialize) and holds the
+session lock the other steps respect; a pass removes at most ``max_per_pass`` workspaces, so
+a backlog (a long retention ending for many sessions at once) is worked off over several
+passes instead of holding the volume in one. Markers hold this replica's wall-clock time and
+are judged by any replica's: a clock skew of seconds moves a retention of hours by seconds.
 """
 
 from __future__ import annotations
@@ -30,11 +34,13 @@ class Cleanup:
         locks: Locks,
         *,
         retention_s: float,
+        max_per_pass: int = 100,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._layout = layout
         self._locks = locks
         self._retention_s = retention_s
+        self._max_per_pass = max_per_pass
         self._clock = clock
 
     async def on_finished(self, event: SessionFinishedData) -> None:
@@ -56,7 +62,8 @@ class Cleanup:
         log.info("workspace removed", workspace=str(paths.workspace))
 
     async def sweep(self) -> int:
-        """Remove finished sessions past the retention; returns how many."""
+        """Remove finished sessions past the retention, at most ``max_per_pass``; returns
+        how many."""
         due = await asyncio.to_thread(self._due, self._clock())
         for paths in due:
             await self.remove(paths)
@@ -81,6 +88,8 @@ class Cleanup:
                 continue
             if now - finished_at >= self._retention_s:
                 due.append(paths)
+                if len(due) >= self._max_per_pass:
+                    break
         return due
 
 

@@ -55,6 +55,9 @@ class GitCommitterSettings(ServiceSettings):
     cleanup_sweep_interval_s: float = Field(
         default=60, gt=0, description="How often finished workspaces past retention are removed"
     )
+    cleanup_max_per_pass: int = Field(
+        default=100, ge=1, le=10_000, description="Most workspaces one cleanup sweep removes"
+    )
 
     @field_validator("git_https_token_hosts", mode="before")
     @classmethod
