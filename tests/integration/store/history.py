@@ -10,7 +10,7 @@ from typing import Any
 from cts_agent_runner.claims import ClaimKey, MongoClaims
 from cts_agent_runner.transcripts import MongoTranscripts, Transcript
 from cts_contracts import ResultStatus
-from cts_core import Result, Session, advance, new_session, record_result
+from cts_core import Result, Session, advance, mark_published, new_session, record_result
 from cts_runtime.executor import StepOutcome
 from cts_store import SessionStore
 from cts_testing.factories import session_request
@@ -21,10 +21,16 @@ AGENT_CLAIMS, AGENT_TRANSCRIPTS = "agent_claims", "agent_transcripts"
 
 
 async def stored_session(
-    database: Any, request_id: str, *, started: datetime, finished: datetime | None
+    database: Any,
+    request_id: str,
+    *,
+    started: datetime,
+    finished: datetime | None,
+    published: bool = True,
 ) -> Session:
     """A session started at ``started`` with its first command, an agent claim and a
-    transcript; failed at ``finished`` unless that is ``None`` (then still active)."""
+    transcript; failed at ``finished`` (and its ``SessionFinished`` published, unless not
+    ``published``) unless that is ``None`` (then still active)."""
     store = SessionStore(database)
     session = advance(new_session(session_request(request_id=request_id), now=started),
                       now=started, deadlines=DEADLINES)  # fmt: skip
@@ -51,8 +57,15 @@ async def stored_session(
     assert failed.finished
     saved = await store.claim(session, failed)
     assert saved is not None
-    await store.write_documents([saved])
-    return saved
+    if not published:
+        await store.write_documents([saved])
+        return saved
+    # SessionFinished published: the relay empties the outbox in a version of its own.
+    sent = {item.id for item in saved.outbox}
+    emptied = await store.claim(saved, mark_published(saved, sent, now=finished))
+    assert emptied is not None
+    await store.write_documents([emptied])
+    return emptied
 
 
 async def documents_of(database: Any, session: Session) -> Counter[str]:

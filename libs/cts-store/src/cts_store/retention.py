@@ -31,6 +31,10 @@ from cts_store.collections import (
 from cts_store.sessions import SessionStore
 from cts_store.versions import version_id
 
+INSTANCE_SILENCE = timedelta(hours=1)
+"""An orchestrator record goes once silent for the retention period, and never sooner than
+this: a live replica's record must never go between two beats, however short the period."""
+
 LATE_VERSIONS = 8
 """Versions past the one read that a pass deletes as well: a writer may still steer a
 finished session's outbox while it is collected."""
@@ -74,7 +78,7 @@ class Retention:
 
     async def sweep_once(self, now: datetime) -> Swept:
         """One pass at the database server's ``now``: at most ``batch`` sessions, then the
-        records of orchestrator replicas silent for as long."""
+        records of orchestrator replicas silent for as long (``INSTANCE_SILENCE`` at least)."""
         cutoff = now - self._keep
         sessions = await self._store.finished_before(cutoff, limit=self._batch)
         documents = 0
@@ -83,7 +87,8 @@ class Retention:
                 deleted = await self._database[collection].delete_many({"_id": {"$in": ids}})
                 documents += deleted.deleted_count
         documents += await self._store.forget([s.id for s in sessions])
+        silent = now - max(self._keep, INSTANCE_SILENCE)
         gone = await self._database[ORCHESTRATOR_INSTANCES].delete_many(
-            {"beat_at": {"$lt": cutoff}}
+            {"beat_at": {"$lt": silent}}
         )
         return Swept(len(sessions), documents, gone.deleted_count)

@@ -175,8 +175,9 @@ class SessionStore:
 
     async def finished_before(self, cutoff: datetime, *, limit: int) -> list[Session]:
         """Up to ``limit`` finished sessions whose end is older than ``cutoff``, every
-        tenant's, oldest first as found: retention's query. A document that trails its
-        claims is left out (its writer brings it up first; its log must outlive it)."""
+        tenant's: retention's query. Left out: a document that trails its claims (its writer
+        brings it up first; its log must outlive it) and a session whose outbox still holds
+        its ``SessionFinished`` (recovery sends it first)."""
         query = {"status": {"$ne": SessionStatus.ACTIVE.value}, "finished_at": {"$lt": cutoff}}
         docs = await self._sessions.find(query).limit(limit).to_list()
         loaded = [await self._read(d) for d in docs]
@@ -184,6 +185,7 @@ class SessionStore:
             found.session
             for found in loaded
             if not found.behind
+            and not found.session.outbox
             and found.session.finished
             and found.session.finished_at is not None
             and found.session.finished_at < cutoff
