@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cts_contracts import ResultStatus
-from cts_store.collections import AGENT_CLAIMS, AGENT_TRANSCRIPTS, SESSION_VERSIONS
+from cts_store.collections import AGENT_CLAIMS, AGENT_TRANSCRIPTS, SESSION_VERSIONS, SESSIONS
 from cts_store.retention import LATE_VERSIONS, Retention, keyed_to
 from cts_testing.session_builders import answer, start
 
@@ -25,11 +25,12 @@ def test_every_version_claim_and_transcript_of_the_sessions_and_no_other() -> No
     ]
     assert keys[AGENT_CLAIMS] == [i.id for s in (first, second) for i in s.interactions]
     assert len(keys[AGENT_CLAIMS]) == len(first.interactions) + 1 == 4
-    assert keys[AGENT_TRANSCRIPTS] == [first.id, "other"]
+    assert keys[AGENT_TRANSCRIPTS] == keys[SESSIONS] == [first.id, "other"]
+    assert list(keys)[-1] == SESSIONS, "a session's own document goes last"
 
 
 def test_nothing_to_delete_for_no_session() -> None:
-    assert keyed_to([]) == {SESSION_VERSIONS: [], AGENT_CLAIMS: [], AGENT_TRANSCRIPTS: []}
+    assert all(not ids for ids in keyed_to([]).values())
 
 
 @pytest.mark.parametrize(("keep", "batch"), [(timedelta(0), 10), (timedelta(days=1), 0)])

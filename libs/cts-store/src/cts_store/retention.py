@@ -27,6 +27,7 @@ from cts_store.collections import (
     AGENT_TRANSCRIPTS,
     ORCHESTRATOR_INSTANCES,
     SESSION_VERSIONS,
+    SESSIONS,
 )
 from cts_store.sessions import SessionStore
 from cts_store.versions import version_id
@@ -41,8 +42,8 @@ finished session's outbox while it is collected."""
 
 
 def keyed_to(sessions: list[Session]) -> dict[str, list[str]]:
-    """The ``_id`` of every document of these sessions, by collection (the sessions' own
-    documents aside)."""
+    """The ``_id`` of every document of these sessions, by collection, in the order they
+    are deleted: the sessions' own documents last."""
     versions = [
         version_id(s.id, v) for s in sessions for v in range(1, s.version + 1 + LATE_VERSIONS)
     ]
@@ -50,6 +51,7 @@ def keyed_to(sessions: list[Session]) -> dict[str, list[str]]:
         SESSION_VERSIONS: versions,
         AGENT_CLAIMS: [i.id for s in sessions for i in s.interactions],
         AGENT_TRANSCRIPTS: [s.id for s in sessions],
+        SESSIONS: [s.id for s in sessions],
     }
 
 
@@ -86,7 +88,6 @@ class Retention:
             if ids:
                 deleted = await self._database[collection].delete_many({"_id": {"$in": ids}})
                 documents += deleted.deleted_count
-        documents += await self._store.forget([s.id for s in sessions])
         silent = now - max(self._keep, INSTANCE_SILENCE)
         gone = await self._database[ORCHESTRATOR_INSTANCES].delete_many(
             {"beat_at": {"$lt": silent}}

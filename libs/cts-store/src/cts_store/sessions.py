@@ -191,13 +191,6 @@ class SessionStore:
             and found.session.finished_at < cutoff
         ]
 
-    async def forget(self, session_ids: list[str]) -> int:
-        """Delete these session documents (retention, once all that is keyed to them went)."""
-        if not session_ids:
-            return 0
-        result = await self._sessions.delete_many({"_id": {"$in": session_ids}})
-        return result.deleted_count
-
     async def _read(self, doc: Document) -> Loaded:
         caught_up, applied = await self._log.catch_up(doc)
         return Loaded(from_document(caught_up), behind=applied > 0)
