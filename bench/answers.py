@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cts_contracts import Step
+from cts_core import kind_of
 from cts_contracts.step_completed import STEP_COMPLETED_TYPE, RunTestsData
 from cts_testing.answers import sample_data
 
@@ -61,6 +62,7 @@ def completion(command: dict[str, Any], *, fail: bool = False, executor: str = "
             "error_message": "compile errors in the test file" if failed else None,
             "data": data,
             "executor": executor,
+            "executor_kind": kind_of(Step(step)).executor.value,
             "started_at": now,
             "completed_at": now,
         },

@@ -7,6 +7,8 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cts_contracts.credentials import redact_credentials
+
 MAX_EXCERPT_BYTES = 64 * 1024
 DEADLETTER_TYPE: Final = "dev.cts.deadletter.v1"
 
@@ -24,7 +26,10 @@ class DeadLetter(BaseModel):
     key: str | None = None
     consumer: str = Field(description="The service that refused the message")
     reason: str = Field(max_length=4000)
-    payload_excerpt: str = Field(description="The original bytes, UTF-8 with replacement, capped")
+    payload_excerpt: str = Field(
+        description="The original bytes, UTF-8 with replacement, capped, with URL user info "
+        "and anything token-shaped masked"
+    )
     payload_size: int = Field(ge=0)
     truncated: bool
     time: datetime = Field(default_factory=lambda: datetime.now(UTC))
@@ -41,14 +46,14 @@ class DeadLetter(BaseModel):
         offset: int | None = None,
         key: bytes | None = None,
     ) -> DeadLetter:
-        excerpt = payload[:MAX_EXCERPT_BYTES].decode("utf-8", errors="replace")
+        excerpt = redact_credentials(payload[:MAX_EXCERPT_BYTES].decode("utf-8", errors="replace"))
         return cls(
             topic=topic,
             partition=partition,
             offset=offset,
             key=key.decode("utf-8", errors="replace")[:200] if key else None,
             consumer=consumer,
-            reason=reason[:4000],
+            reason=redact_credentials(reason)[:4000],
             payload_excerpt=excerpt,
             payload_size=len(payload),
             truncated=len(payload) > MAX_EXCERPT_BYTES,

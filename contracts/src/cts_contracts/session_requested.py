@@ -7,6 +7,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from cts_contracts import naming
+from cts_contracts.credentials import userinfo_problem
 from cts_contracts.enums import Expect
 from cts_contracts.envelope import CloudEvent, Contract, Scoped
 from cts_contracts.fields import ModuleName, RelativePath, ShortText, Text
@@ -114,7 +115,10 @@ class Component(Contract):
 
 class Repository(Contract):
     url: str = Field(
-        min_length=1, max_length=2000, description="git URL (https, ssh, file when allowed)"
+        min_length=1,
+        max_length=2000,
+        description="git URL (https, ssh, file when allowed), without credentials: a URL with "
+        "user info (https://user:token@...) is refused; the git-committer holds the tokens",
     )
     base_ref: GitRef = "main"
     push: bool = False
@@ -127,6 +131,9 @@ class Repository(Contract):
             raise ValueError("repository.url must not use a '<transport>::' remote helper")
         if any(ch in self.url for ch in "\x00\n\r"):
             raise ValueError("repository.url must not contain control characters")
+        problem = userinfo_problem(self.url)
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Final, Literal, TypeAlias
 
 from pydantic import ConfigDict, Field, JsonValue
 
-from cts_contracts.enums import Expect, ResultStatus, Step
+from cts_contracts.enums import Executor, Expect, ResultStatus, Step
 from cts_contracts.envelope import CloudEvent, Contract, Scoped
 from cts_contracts.fields import RelativePath, ShortText, Text
 
@@ -163,6 +163,12 @@ class StepCompletedData(Scoped):
     error_message: Text | None = None
     data: StepData | None = None
     executor: ShortText = Field(description="Which service instance answered")
+    executor_kind: Executor | None = Field(
+        default=None,
+        description="The kind of executor that answered (agent, tests, git). The orchestrator "
+        "records an answer only from the kind that runs its step, so an answer without it is "
+        "dead-lettered (optional here only so that v1 stays compatible)",
+    )
     started_at: datetime
     completed_at: datetime
 

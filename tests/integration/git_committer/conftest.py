@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cts_contracts import Step
+from cts_contracts import Repository, Step
 from cts_contracts.step_requested import StepRequestedData
 from cts_git_committer.service import GitSteps
 from cts_git_committer.settings import GitCommitterSettings
@@ -167,9 +167,12 @@ class Session:
     initialize: StepRequestedData = field(init=False)
 
     def __post_init__(self) -> None:
-        self.initialize = step_request(
-            Step.INITIALIZE,
-            repository={"url": self.url, "base_ref": self.base_ref, "push": self.push},
+        # Unvalidated: the contract refuses a URL with credentials, and the committer must
+        # still keep them secret when one reaches it anyway (defence in depth).
+        repository = Repository.model_construct(url=self.url, base_ref=self.base_ref,
+                                                push=self.push)  # fmt: skip
+        self.initialize = step_request(Step.INITIALIZE).model_copy(
+            update={"repository": repository}
         )
 
     def finalize(self, files: tuple[str, ...] = WRITTEN) -> StepRequestedData:

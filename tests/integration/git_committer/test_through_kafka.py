@@ -1,6 +1,7 @@
 """The git-committer app on the real broker: Initialize and Finalize answered on
 ``step.completed``, a redelivered Finalize answered alike, the workspace removed when the
-session finishes, and no credential in any event or log line."""
+session finishes; a command whose URL carries a credential dead-lettered, and no credential
+in any event or log line."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ from structlog.testing import capture_logs
 
 from cts_contracts import Outcome, SessionFinished, SessionFinishedData, StepRequested
 from cts_contracts.step_requested import StepRequestedData
-from cts_contracts.topics import GIT_STEP_REQUESTED, SESSION_FINISHED, STEP_COMPLETED, topic
+from cts_contracts.topics import (
+    DEADLETTER,
+    GIT_STEP_REQUESTED,
+    SESSION_FINISHED,
+    STEP_COMPLETED,
+    topic,
+)
 from cts_git_committer.app import build_app
 from cts_testing.kafka import Collector, publish
 from cts_testing.stack import Endpoints
@@ -50,22 +57,25 @@ async def test_a_session_through_the_broker(
     session = Session(remote.url)
     leaky = Session(f"https://dave:{TOKEN}@127.0.0.1:9/shop.git")  # nothing listens on 9
     commands, results = topic(GIT_STEP_REQUESTED, topic_prefix), topic(STEP_COMPLETED, topic_prefix)
+    letters = topic(DEADLETTER, topic_prefix)
     finalize = session.finalize()
 
     def answers(events: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
         return [value["data"] for name, value in events if name == results]
 
     with capture_logs() as logs:
-        async with Collector(bootstrap, results) as collected:
+        async with Collector(bootstrap, results, letters) as collected:
             await app.start()
             try:
                 for command in (session.initialize, leaky.initialize):
                     await publish(bootstrap, commands, _event(command), key=command.session_id)
-                await collected.wait_for(lambda e: len(answers(e)) == 2, within=60)
+                await collected.wait_for(
+                    lambda e: len(answers(e)) == 1 and len(collected.on(letters)) == 1, within=60
+                )
                 session.write_session_files(workspace_root)
                 for _ in range(2):  # the second is a redelivery of the same interaction
                     await publish(bootstrap, commands, _event(finalize), key=finalize.session_id)
-                await collected.wait_for(lambda e: len(answers(e)) == 4, within=60)
+                await collected.wait_for(lambda e: len(answers(e)) == 3, within=60)
                 assert session.workspace(workspace_root).is_dir()
                 await publish(bootstrap, topic(SESSION_FINISHED, topic_prefix),
                               _finished(finalize), key=finalize.session_id)  # fmt: skip
@@ -82,8 +92,10 @@ async def test_a_session_through_the_broker(
     assert done["status"] == "ok"
     assert done["data"]["commit_sha"] == remote.tip(BRANCH)
     assert again == done
-    [failed] = by_session[leaky.initialize.session_id]
-    assert (failed["status"], failed["summary"]) == ("transient", "git network failure")
+    assert leaky.initialize.session_id not in by_session, "refused at the contract, not run"
+    [letter] = collected.on(letters)
+    assert "must not carry credentials" in letter["reason"], letter["reason"]
+    assert "https://***@127.0.0.1:9/shop.git" in letter["payload_excerpt"]
     printed = json.dumps(collected.events) + repr(logs)
     assert TOKEN not in printed
     assert "dave" not in printed

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cts_contracts import SessionRequested, SessionRequestedData
+from cts_contracts import DeadLetter, Repository, SessionRequested, SessionRequestedData
 from cts_contracts.naming import branch_name, session_id_for, underscore
-from cts_runtime.decoding import TOO_DEEP, BadMessage, decode
+from cts_runtime.decoding import TOO_DEEP, BadMessage, decode, describe_validation_error
 
 
 def request(**overrides: Any) -> dict[str, Any]:
@@ -178,3 +178,54 @@ def test_deeply_nested_json_is_refused_as_too_deep_not_as_invalid(body: bytes) -
     with pytest.raises(BadMessage) as caught:
         decode(SessionRequested, body)
     assert caught.value.reason == TOO_DEEP
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://bob:ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/acme/shop.git",
+        "https://x-access-token@git.example.com/acme/shop.git",
+        "https://user:pass@git.example.com/acme/shop.git",
+        "ssh://git:secret@git.example.com/acme/shop.git",
+        "HTTPS://token@git.example.com/acme/shop.git",
+    ],
+)
+def test_a_repository_url_with_credentials_is_refused_pointing_to_the_token_settings(
+    url: str,
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        Repository(url=url)
+    reason = describe_validation_error(error.value)
+    assert "must not carry credentials" in reason
+    assert "CTS_GIT_HTTPS_TOKEN" in reason and "CTS_GIT_TENANTS_FILE" in reason
+    secret = url.split("://", 1)[1].split("@", 1)[0]
+    assert secret not in reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ssh://git@git.example.com/acme/shop.git",
+        "git@github.com:acme/shop.git",
+        "https://git.example.com/acme/shop.git?ref=a@b",
+        "file:///srv/git/shop.git",
+    ],
+)
+def test_an_ssh_user_name_alone_is_no_credential(url: str) -> None:
+    assert Repository(url=url).url == url
+
+
+def test_a_dead_letter_masks_user_info_and_token_shaped_strings() -> None:
+    token = "ghp_" + "a1B2" * 9
+    payload = (
+        '{"repository": {"url": "https://bob:hunter22@git.example.com/x.git"}, '
+        f'"note": "Authorization: Bearer abcdefghijklmnopqrstuv {token} sk-ant-api03-xyzxyzxyz"}}'
+    ).encode()
+    letter = DeadLetter.of(
+        payload=payload, topic="t", reason=f"failed with {token}", consumer="orchestrator"
+    )
+    for secret in ("hunter22", "bob:", token, "abcdefghijklmnopqrstuv", "sk-ant-api03"):
+        assert secret not in letter.payload_excerpt
+        assert secret not in letter.reason
+    assert "https://***@git.example.com/x.git" in letter.payload_excerpt
+    assert letter.payload_size == len(payload)

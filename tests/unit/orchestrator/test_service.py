@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from cts_contracts import AgentData, ResultStatus, RunTestsData, SessionStatus, Step
+from cts_contracts import AgentData, Executor, ResultStatus, RunTestsData, SessionStatus, Step
 from cts_core import Session
 from cts_orchestrator.service import ConcurrentUpdate
 from cts_runtime.decoding import BadMessage
+from cts_testing.answers import sample_data
 from cts_testing.factories import session_request
 from tests.unit.orchestrator.fakes import FakeLiveness, FakeSessions, Harness, answer_to, started
 
@@ -108,16 +109,56 @@ async def test_strangers_and_mismatched_answers_are_bad_messages() -> None:
         await harness.service.on_step_completed(
             answer.model_copy(update={"interaction_id": f"{session.id}.999"})
         )
-    with pytest.raises(BadMessage, match="a initialize answer cannot carry run_tests data"):
+    with pytest.raises(
+        BadMessage,
+        match="asked for initialize; the answer carries run_tests data, not InitializeData",
+    ):
         await harness.service.on_step_completed(
             answer.model_copy(update={"data": RunTestsData(compiled=True)})
         )
     wrong_step = answer.model_copy(
         update={"step": Step.FINALIZE, "data": None, "status": ResultStatus.ERROR}
     )
-    with pytest.raises(BadMessage, match="is initialize, not finalize"):
+    with pytest.raises(BadMessage, match="asked for initialize; the answer is for finalize"):
         await harness.service.on_step_completed(wrong_step)
     assert len(harness.sessions.versions[session.id]) == 1, "nothing was recorded"
+
+
+@pytest.mark.parametrize(
+    ("forged", "reason"),
+    [
+        ({"data": None}, "asked for initialize; an ok answer must carry its InitializeData"),
+        ({"executor_kind": Executor.AGENT}, "the git executor runs; the answer names agent"),
+        ({"executor_kind": None}, "the git executor runs; the answer names no executor kind"),
+        (
+            {"data": sample_data(Step.FINALIZE)},
+            "asked for initialize; the answer carries finalize data, not InitializeData",
+        ),
+    ],
+)
+async def test_an_answer_that_does_not_fit_its_command_changes_nothing(
+    forged: dict[str, object], reason: str
+) -> None:
+    """The attack of the issue: a result naming a live interaction (the ids are predictable)
+    but not answering what was asked is refused with the reason, before anything changes."""
+    harness = Harness()
+    session = await started(harness)
+    sent = list(harness.publisher.sent)
+    with pytest.raises(BadMessage, match=reason):
+        await harness.service.on_step_completed(answer_to(session).model_copy(update=forged))
+    assert len(harness.sessions.versions[session.id]) == 1, "nothing was recorded"
+    assert harness.publisher.sent == sent, "nothing was sent"
+    after = await harness.service.on_step_completed(answer_to(session))
+    assert after.interactions[0].result is not None, "the real answer is still recorded"
+
+
+async def test_an_error_answer_may_come_without_data() -> None:
+    harness = Harness()
+    session = await started(harness)
+    after = await harness.service.on_step_completed(
+        answer_to(session, ResultStatus.ERROR).model_copy(update={"data": None})
+    )
+    assert after.status is SessionStatus.FAILED
 
 
 async def test_an_overdue_step_is_expired_as_transient_and_retried() -> None:

@@ -1,6 +1,7 @@
 """CTS domain: sessions, interactions, the step registry and the pure workflow decision
 (no I/O)."""
 
+from cts_core.answers import why_refused
 from cts_core.model import Interaction, OutboxItem, Result, Scope, Session
 from cts_core.steps import STEPS, StepKind, command_topic, kind_of, steps_run_by
 from cts_core.transitions import advance, mark_published, new_session, record_result
@@ -28,4 +29,5 @@ __all__ = [
     "record_result",
     "steps",
     "steps_run_by",
+    "why_refused",
 ]

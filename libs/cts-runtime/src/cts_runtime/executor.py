@@ -63,8 +63,15 @@ StepRunner = Callable[[StepRequestedData], Awaitable[StepOutcome]]
 
 
 def completion(
-    command: StepRequestedData, outcome: StepOutcome, *, executor: str, started_at: datetime
+    command: StepRequestedData,
+    outcome: StepOutcome,
+    *,
+    executor: str,
+    started_at: datetime,
+    kind: Executor | None = None,
 ) -> StepCompleted:
+    """The answer to ``command``, from an executor of ``kind`` (default: the one the registry
+    names for the step)."""
     return StepCompleted(
         source=f"cts/{executor}",
         subject=command.session_id,
@@ -79,6 +86,7 @@ def completion(
             error_message=outcome.error_message[:4000] if outcome.error_message else None,
             data=outcome.data,
             executor=executor,
+            executor_kind=kind or kind_of(command.step).executor,
             started_at=started_at,
             completed_at=datetime.now(UTC),
         ),
@@ -139,7 +147,7 @@ class _Harness:
                 log.info("not answering: another instance owns this interaction", why=str(skip))
                 return
             answer = completion(command, outcome, executor=self._settings.instance_id,
-                                started_at=started_at)  # fmt: skip
+                                started_at=started_at, kind=self._executor)  # fmt: skip
             if self._settings.fault_kill_before_answer is command.step:
                 log.warning("fault injection: SIGKILL after the step, before its answer")
                 os.kill(os.getpid(), signal.SIGKILL)

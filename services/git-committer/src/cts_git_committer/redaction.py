@@ -2,20 +2,20 @@
 
 Two nets: every known secret value (the configured token, a URL's password) is replaced
 wherever it appears, in plain and percent-encoded form; and any ``scheme://userinfo@`` is
-masked even when the value was never seen, so an unexpected echo of a URL cannot leak either.
+masked even when the value was never seen (and so is anything token-shaped), so an unexpected
+echo of a URL cannot leak either.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-MASK = "***"
+from cts_contracts.credentials import MASK, redact_credentials
+
 MIN_SECRET = 4
 """Shorter values are not searched for in free text (masking every "ab" would garble all
 messages and a 3-character secret is no secret); URL userinfo is masked whatever its length."""
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s'\"<>]+@")
 
 
 class Redactor:
@@ -33,4 +33,4 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, MASK)
-        return _USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
+        return redact_credentials(text)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cts_contracts import ResultStatus, SessionRequestedData, Step, StepCompletedData
-from cts_core import Result, Scope, Session, advance, kind_of, new_session, record_result
+from cts_core import Result, Scope, Session, advance, new_session, record_result, why_refused
 from cts_orchestrator.ports import (
     Clock,
     Documents,
@@ -66,14 +66,13 @@ class SessionService:
             return await self.relay.send(session)
 
     async def on_step_completed(self, event: StepCompletedData) -> Session:
-        if not kind_of(event.step).accepts(event.data):
-            got = event.data.step if event.data else None
-            raise BadMessage(f"a {event.step.value} answer cannot carry {got} data")
+        """Recorded only when it answers the command as recorded (``why_refused``); anything
+        else is a ``BadMessage`` (dead-lettered with the reason) and changes nothing."""
         scope = Scope(account_id=event.account_id, project_id=event.project_id)
         result = Result.model_validate(event, from_attributes=True)  # the answer's own fields
         with bound(session_id=event.session_id, interaction_id=event.interaction_id):
-            return await self._apply(scope, event.session_id, event.interaction_id, event.step,
-                                     result)  # fmt: skip
+            return await self._apply(scope, event.session_id, event.interaction_id, result,
+                                     answer=event)  # fmt: skip
 
     async def expire(self, session: Session) -> Session:
         """The sweeper's verdict on an overdue step: a transient result, then the usual path."""
@@ -89,12 +88,19 @@ class SessionService:
         )
         with bound(session_id=session.id, interaction_id=in_flight.id):
             log.warning("step overdue", step=in_flight.step.value)
-            return await self._apply(session.scope, session.id, in_flight.id, in_flight.step,
-                                     result)  # fmt: skip
+            return await self._apply(session.scope, session.id, in_flight.id, result)
 
     async def _apply(
-        self, scope: Scope, session_id: str, interaction_id: str, step: Step, result: Result
+        self,
+        scope: Scope,
+        session_id: str,
+        interaction_id: str,
+        result: Result,
+        *,
+        answer: StepCompletedData | None = None,
     ) -> Session:
+        """Record ``result`` for the interaction: an executor's ``answer``, checked against
+        the command, or the sweeper's own verdict (no answer)."""
         cached = self.recent.get(scope, session_id)
         for _ in range(self.policy.max_cas_retries):
             session = cached or await self._load(scope, session_id)
@@ -105,9 +111,9 @@ class SessionService:
                 continue
             if target is None:
                 raise BadMessage(f"session {session_id} has no interaction {interaction_id}")
-            if target.step is not step:
-                raise BadMessage(f"interaction {interaction_id} is {target.step.value}, "
-                                 f"not {step.value}")  # fmt: skip
+            refused = why_refused(target, answer) if answer is not None else None
+            if refused is not None:
+                raise BadMessage(refused)
             if recorded is None:
                 log.info("result already recorded; nothing changes", status=result.status.value)
                 return await self.relay.resend_if_orphaned(session)
