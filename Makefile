@@ -14,9 +14,9 @@ setup: ## Install uv (with pip) if missing and sync the workspace
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
 	$(UV) sync --all-packages --frozen
 
-up: setup ## Start the local stack (Kafka + FerretDB), installing it on first use
-	@$(STACK) up
-	@$(UV) run --all-packages python -m cts_runtime.topics_admin
+up: setup ## Start the local stack (Kafka + FerretDB), installing it on first use; KAFKA_AUTH=scram: SASL/SCRAM + ACLs
+	@CTS_KAFKA_AUTH=$${KAFKA_AUTH:-$${CTS_KAFKA_AUTH:-none}} $(STACK) up
+	@$(STACK) admin $(UV) run --all-packages python -m cts_runtime.topics_admin
 
 down: ## Stop the local stack processes this repository started
 	@$(STACK) down
@@ -25,7 +25,7 @@ status: ## Show whether the local stack runs and answers
 	@$(STACK) status
 
 topics: ## Create the CTS topics (idempotent; CTS_TOPIC_PARTITIONS, default 6)
-	@$(UV) run --all-packages python -m cts_runtime.topics_admin --partitions $${CTS_TOPIC_PARTITIONS:-6}
+	@$(STACK) admin $(UV) run --all-packages python -m cts_runtime.topics_admin --partitions $${CTS_TOPIC_PARTITIONS:-6}
 
 test: setup ## Everything CI runs: unit, integration, e2e and reliability tests on the real local stack
 	$(PYTEST) tests

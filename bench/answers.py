@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cts_contracts import Step
-from cts_core import kind_of
 from cts_contracts.step_completed import STEP_COMPLETED_TYPE, RunTestsData
+from cts_core import kind_of
 from cts_testing.answers import sample_data
 
 COMPILE_REPORT = (

@@ -1,7 +1,8 @@
 """Readiness probe for the local stack: a Kafka metadata request and a MongoDB ping.
 
 Used by stack.sh; exits 0 when both answer before the deadline, 1 otherwise,
-printing which one did not.
+printing which one did not. Kafka's SASL settings come from the CTS_KAFKA_* variables
+(stack.sh passes the admin's when the stack is authenticated).
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import time
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
+from cts_runtime.kafka_security import client_security
+from cts_runtime.settings import KafkaSettings
+
 
 async def kafka_answers(bootstrap: str) -> str | None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=3000, **client_security(KafkaSettings())
+    )
     try:
         await admin.start()
         await admin.list_topics()

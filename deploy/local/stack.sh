@@ -6,9 +6,11 @@
 #   stack.sh up        install if needed, start both, wait until they answer
 #   stack.sh down      stop exactly the processes this script started (pid files)
 #   stack.sh status    exit 0 when both run and answer
+#   stack.sh admin ... run a command with the Kafka admin's credentials (when authenticated)
 #
 # Settings (environment): CTS_KAFKA_PORT (9092), CTS_KAFKA_CONTROLLER_PORT (9093),
-# CTS_MONGO_PORT (27017), CTS_STACK_DIR (.cache/stack), CTS_STACK_TIMEOUT seconds (90).
+# CTS_MONGO_PORT (27017), CTS_STACK_DIR (.cache/stack), CTS_STACK_TIMEOUT seconds (90),
+# CTS_KAFKA_AUTH (none; scram: SASL/SCRAM and ACLs, see kafka_auth.sh).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,6 +27,9 @@ python="${CTS_PYTHON:-$repo/.venv/bin/python}"
 
 say() { printf '[stack] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
+
+# shellcheck source=deploy/local/kafka_auth.sh
+. "$here/kafka_auth.sh"
 
 need() {
   command -v "$1" >/dev/null 2>&1 || die "$1 is required: $2"
@@ -62,6 +67,8 @@ start_kafka() {
   local dir="$stack_dir/kafka" pidfile="$stack_dir/kafka.pid"
   if alive "$pidfile"; then say "kafka already running (pid $(cat "$pidfile"))"; return; fi
   mkdir -p "$dir/data"
+  auth_check_mode "$dir"
+  if auth_on; then auth_credentials; fi
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
@@ -83,6 +90,7 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 message.max.bytes=8388608
 EOF
+  if auth_on; then auth_properties >>"$dir/server.properties"; fi
   local java_opts=(-Xms256m -Xmx1g -XX:+UseG1GC
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info
     -Dorg.slf4j.simpleLogger.showDateTime=true
@@ -91,11 +99,13 @@ EOF
     -Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info
     -Dlog4j2.level=warn)
   if [ ! -f "$dir/data/meta.properties" ]; then
-    say "formatting kafka storage in $dir/data"
+    say "formatting kafka storage in $dir/data (authentication: $kafka_auth)"
+    local scram=(); if auth_on; then mapfile -t scram < <(auth_format_args); fi
     java -cp "$kafka_lib/*" "${java_opts[@]}" kafka.tools.StorageTool format --standalone \
       -t "$(java -cp "$kafka_lib/*" kafka.tools.StorageTool random-uuid 2>/dev/null)" \
-      -c "$dir/server.properties" >>"$stack_dir/kafka.log" 2>&1 || {
+      -c "$dir/server.properties" "${scram[@]}" >>"$stack_dir/kafka.log" 2>&1 || {
       tail -20 "$stack_dir/kafka.log" >&2; die "formatting kafka storage failed"; }
+    echo "$kafka_auth" >"$dir/auth-mode"
   fi
   say "starting kafka on 127.0.0.1:$kafka_port (log: $stack_dir/kafka.log)"
   setsid java -cp "$kafka_lib/*" "${java_opts[@]}" kafka.Kafka "$dir/server.properties" \
@@ -116,7 +126,7 @@ start_ferretdb() {
 
 probe() { # exit 0 when both servers answer a real request
   [ -x "$python" ] || die "no Python environment at $python: run 'make setup' first"
-  "$python" "$here/probe.py" --kafka "127.0.0.1:$kafka_port" \
+  as_admin "$python" "$here/probe.py" --kafka "127.0.0.1:$kafka_port" \
     --mongo "mongodb://127.0.0.1:$mongo_port/" "$@"
 }
 
@@ -145,6 +155,10 @@ cmd_up() {
     done
     die "the local stack did not come up in ${timeout_s}s (see the logs above)"
   fi
+  if auth_on; then
+    CTS_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$kafka_port" as_admin "$python" -m cts_runtime.kafka_acls apply >&2 || die "applying the Kafka ACLs failed"
+    say "kafka requires SASL/SCRAM: each principal's settings are in $auth_dir/<principal>.env"
+  fi
   say "up in $((SECONDS - t0))s: CTS_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$kafka_port CTS_MONGODB_URI=mongodb://127.0.0.1:$mongo_port/"
 }
 
@@ -163,5 +177,6 @@ case "${1:-}" in
   up) cmd_up ;;
   down) stop_one kafka; stop_one ferretdb ;;
   status) cmd_status ;;
-  *) echo "usage: $0 install|up|down|status" >&2; exit 2 ;;
+  admin) shift; as_admin "$@" ;;
+  *) echo "usage: $0 install|up|down|status|admin <command...>" >&2; exit 2 ;;
 esac

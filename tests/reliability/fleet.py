@@ -18,7 +18,6 @@ from pymongo import AsyncMongoClient
 
 from cts_contracts import SessionRequested
 from cts_demo.repository import DemoPaths, prepare_repository
-from cts_runtime.topics_admin import ensure_topics
 from cts_test_runner.process_tree import kill_run
 from cts_testing.factories import session_requested
 from cts_testing.kafka import delete_topics
@@ -29,9 +28,11 @@ from tests.reliability.conversations import replay_tag
 from tests.reliability.harness import (
     ACCOUNT,
     MODULE,
+    PRINCIPALS,
     PROJECT,
     ROLES,
     STARTED,
+    namespace_topics,
     session_id,
     wait_until,
 )
@@ -57,7 +58,8 @@ class Fleet:
     def start(self, role: str, **extra_env: str) -> ServiceProcess:
         self._counts[role] += 1
         name = f"{role}-{self._counts[role]}"
-        env = {**self.env, "CTS_INSTANCE_ID": name, **extra_env}
+        env = {**self.env, **self.endpoints.kafka_env(PRINCIPALS[role]),
+               "CTS_INSTANCE_ID": name, **extra_env}  # fmt: skip
         process = ServiceProcess(ROLES[role], env, self.root / "logs" / f"{name}.log").start()
         self.processes.append(process)
         return process
@@ -156,7 +158,7 @@ async def fleet(
     (a test adds, kills and restarts more); everything is stopped and the database dropped."""
     namespace = f"rel{uuid.uuid4().hex[:8]}"
     prefix = f"{namespace}."
-    await ensure_topics(endpoints.kafka_bootstrap_servers, prefix=prefix, partitions=6)
+    await namespace_topics(endpoints, prefix, partitions=6)
     script = root / "script.json"
     script.parent.mkdir(parents=True, exist_ok=True)
     script.write_text(json.dumps({"conversations": list(conversations)}))
@@ -198,5 +200,7 @@ async def fleet(
         await client.close()
         with contextlib.suppress(Exception):  # a test may have left its private broker down
             await asyncio.wait_for(
-                delete_topics(endpoints.kafka_bootstrap_servers, prefix), timeout=30
-            )
+                delete_topics(endpoints.kafka_bootstrap_servers, prefix,
+                              endpoints.kafka_options()),
+                timeout=30,
+            )  # fmt: skip

@@ -25,6 +25,8 @@ from cts_contracts.topics import (
     TESTS_STEP_REQUESTED,
     topic,
 )
+from cts_runtime.kafka_acl_admin import apply_grants
+from cts_runtime.kafka_acls import grants
 from cts_runtime.topics_admin import ensure_topics
 from cts_testing.kafka import Collector, delete_topics
 from cts_testing.stack import Endpoints, repo_root
@@ -61,6 +63,13 @@ ROLES = {
     "agent": "cts_agent_runner",
     "tests": "cts_test_runner",
 }
+PRINCIPALS = {
+    "orchestrator": "orchestrator",
+    "git": "git-committer",
+    "agent": "agent-runner",
+    "tests": "test-runner",
+}
+"""Each role's Kafka principal on an authenticated stack (``cts_runtime.kafka_acls``)."""
 
 
 def session_id(request_id: str, account: str = ACCOUNT, project: str = PROJECT) -> str:
@@ -71,12 +80,24 @@ def session_id(request_id: str, account: str = ACCOUNT, project: str = PROJECT) 
 async def fresh_topics(endpoints: Endpoints, tag: str, *, partitions: int) -> AsyncIterator[str]:
     """Topics of one test alone, ``rel<tag><random>.``, deleted after it."""
     name = f"rel{tag}{uuid.uuid4().hex[:8]}."
-    await ensure_topics(endpoints.kafka_bootstrap_servers, prefix=name, partitions=partitions)
+    await namespace_topics(endpoints, name, partitions=partitions)
     try:
         yield name
     finally:
         with contextlib.suppress(Exception):
-            await delete_topics(endpoints.kafka_bootstrap_servers, name)
+            await delete_topics(endpoints.kafka_bootstrap_servers, name,
+                                endpoints.kafka_options())  # fmt: skip
+
+
+async def namespace_topics(endpoints: Endpoints, prefix: str, *, partitions: int) -> None:
+    """The topics of ``prefix`` and, on an authenticated stack, every principal's ACLs on
+    them and on the consumer groups of the namespace (``<prefix without the dot>-...``)."""
+    admin = endpoints.kafka_options()
+    await ensure_topics(endpoints.kafka_bootstrap_servers, prefix=prefix, partitions=partitions,
+                        security=admin)  # fmt: skip
+    if endpoints.kafka_auth is not None:
+        await apply_grants(endpoints.kafka_bootstrap_servers,
+                           grants(prefix, prefix.rstrip(".")), admin)  # fmt: skip
 
 
 def service_env(endpoints: Endpoints, prefix: str, **extra: str) -> dict[str, str]:
@@ -103,7 +124,8 @@ def observer(endpoints: Endpoints, prefix: str) -> Collector:
         SESSION_FINISHED,
         DEADLETTER,
     )
-    return Collector(endpoints.kafka_bootstrap_servers, *(topic(n, prefix) for n in names))
+    return Collector(endpoints.kafka_bootstrap_servers, *(topic(n, prefix) for n in names),
+                     security=endpoints.kafka_options())  # fmt: skip
 
 
 def events_of(events: Collector, base: str, session_id: str | None = None) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import re
 
 MASK = "***"
 
-TOKEN_SETTINGS = (
+WHERE_CREDENTIALS_GO = (
     "give the git-committer the credential instead: the tenant's entry in "
     "CTS_GIT_TENANTS_FILE, or CTS_GIT_HTTPS_TOKEN (or CTS_GIT_HTTPS_TOKEN_FILE) with "
     "CTS_GIT_HTTPS_TOKEN_HOSTS"
@@ -44,7 +44,7 @@ def userinfo_problem(url: str) -> str | None:
         return None
     return (
         "repository.url must not carry credentials (user info before '@'): events are "
-        f"stored and re-published, so a credential there would leak; {TOKEN_SETTINGS}"
+        f"stored and re-published, so a credential there would leak; {WHERE_CREDENTIALS_GO}"
     )
 
 

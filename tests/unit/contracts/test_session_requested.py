@@ -197,7 +197,8 @@ def test_a_repository_url_with_credentials_is_refused_pointing_to_the_token_sett
         Repository(url=url)
     reason = describe_validation_error(error.value)
     assert "must not carry credentials" in reason
-    assert "CTS_GIT_HTTPS_TOKEN" in reason and "CTS_GIT_TENANTS_FILE" in reason
+    assert "CTS_GIT_HTTPS_TOKEN" in reason
+    assert "CTS_GIT_TENANTS_FILE" in reason
     secret = url.split("://", 1)[1].split("@", 1)[0]
     assert secret not in reason
 

@@ -13,9 +13,19 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import BaseModel
 
 
-async def publish(bootstrap: str, topic: str, payload: BaseModel | bytes, *, key: str) -> None:
+async def publish(
+    bootstrap: str,
+    topic: str,
+    payload: BaseModel | bytes,
+    *,
+    key: str,
+    security: dict[str, Any] | None = None,
+) -> None:
+    """``security``: aiokafka's SASL/TLS arguments (``Endpoints.kafka_options``)."""
     body = payload if isinstance(payload, bytes) else payload.model_dump_json().encode()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, **(security or {})
+    )
     await producer.start()
     try:
         await producer.send_and_wait(topic, body, key=key.encode())
@@ -23,12 +33,14 @@ async def publish(bootstrap: str, topic: str, payload: BaseModel | bytes, *, key
         await producer.stop()
 
 
-async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
+async def delete_topics(
+    bootstrap: str, prefix: str, security: dict[str, Any] | None = None
+) -> list[str]:
     """Delete every topic named ``<prefix>...``: a test's private topics, at its end. A broker
     holding every test's six-partition topics runs out of heap within a few suites."""
     if not prefix:
         raise ValueError("refusing to delete topics without a prefix")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **(security or {}))
     await admin.start()
     try:
         doomed = [name for name in await admin.list_topics() if name.startswith(prefix)]
@@ -42,13 +54,16 @@ async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
 class Collector:
     """Reads topics from the beginning (no group) into ``events`` as decoded JSON."""
 
-    def __init__(self, bootstrap: str, *topics: str) -> None:
+    def __init__(
+        self, bootstrap: str, *topics: str, security: dict[str, Any] | None = None
+    ) -> None:
         self._consumer = AIOKafkaConsumer(
             *topics,
             bootstrap_servers=bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             group_id=None,
+            **(security or {}),
         )
         self.events: list[tuple[str, dict[str, Any]]] = []
         self._task: asyncio.Task[None] | None = None

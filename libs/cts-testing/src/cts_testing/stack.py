@@ -14,7 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from cts_runtime.kafka_security import client_security
+from cts_runtime.settings import KafkaSettings
 from cts_testing.network import free_port
 
 
@@ -22,6 +25,27 @@ from cts_testing.network import free_port
 class Endpoints:
     kafka_bootstrap_servers: str
     mongodb_uri: str
+    kafka_auth: Path | None = None
+    """A stack with SASL/SCRAM: the folder of each principal's settings (``<name>.env``)."""
+
+    def kafka_env(self, principal: str) -> dict[str, str]:
+        """``principal``'s ``CTS_KAFKA_*`` credentials (nothing when Kafka is plain text)."""
+        if self.kafka_auth is None:
+            return {}
+        lines = (self.kafka_auth / f"{principal}.env").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
+
+    def kafka_options(self, principal: str = "admin") -> dict[str, Any]:
+        """aiokafka keyword arguments authenticating as ``principal`` (``admin`` may do
+        anything: create topics, grant ACLs, read every topic)."""
+        env = self.kafka_env(principal)
+        if not env:
+            return {}
+        return client_security(
+            KafkaSettings.model_validate(
+                {k.removeprefix("CTS_").lower(): v for k, v in env.items()}
+            )
+        )
 
 
 def repo_root() -> Path:
@@ -64,9 +88,10 @@ def local_stack() -> Iterator[Endpoints]:
 class PrivateStack:
     """Kafka and FerretDB of one test alone (own directory, own ports), started and stopped
     through ``stack.sh``; single servers are stopped by the pid in their pid file. Tests may
-    stop and restart it; the shared stack is never touched."""
+    stop and restart it; the shared stack is never touched. ``auth``: Kafka with SASL/SCRAM,
+    one principal per service and one for clients, and their ACLs (``CTS_KAFKA_AUTH=scram``)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, auth: bool = False) -> None:
         self.directory = directory
         self.kafka_port, self.controller_port, self.mongo_port = (free_port() for _ in range(3))
         self.env = {
@@ -75,9 +100,12 @@ class PrivateStack:
             "CTS_KAFKA_PORT": str(self.kafka_port),
             "CTS_KAFKA_CONTROLLER_PORT": str(self.controller_port),
             "CTS_MONGO_PORT": str(self.mongo_port),
+            "CTS_KAFKA_AUTH": "scram" if auth else "none",
         }
         self.endpoints = Endpoints(
-            f"127.0.0.1:{self.kafka_port}", f"mongodb://127.0.0.1:{self.mongo_port}/"
+            f"127.0.0.1:{self.kafka_port}",
+            f"mongodb://127.0.0.1:{self.mongo_port}/",
+            directory / "kafka-auth" if auth else None,
         )
 
     @property

@@ -16,6 +16,7 @@ from cts_git_committer.mirror import Mirrors
 from cts_git_committer.redaction import Redactor
 from cts_git_committer.remote_url import RemoteUrl, UrlRejected, credentials_in, parse_remote_url
 from cts_git_committer.settings import GitCommitterSettings
+from cts_git_committer.tenants import Tenants
 
 
 @dataclass
@@ -38,12 +39,23 @@ class StepContext:
         return cls(settings, layout, locks, env, Mirrors(layout, locks, env, backoff), backoff)
 
     def url(self, command: StepRequestedData) -> RemoteUrl:
+        """The command's repository, checked; with a tenants file, only one its tenant was
+        given, carrying the tenant's credential."""
         try:
-            return parse_remote_url(
+            url = parse_remote_url(
                 command.repository.url, allow_file=self.settings.git_allow_file_urls
             )
         except UrlRejected as exc:
             raise StepFailure("repository URL rejected", str(exc)) from None
+        tenants_file = self.settings.git_tenants_file
+        if tenants_file is None:
+            return url
+        try:
+            tenants = Tenants.load(tenants_file)
+        except (OSError, ValueError) as exc:
+            raise StepFailure("tenants configuration unusable",
+                              f"CTS_GIT_TENANTS_FILE: {type(exc).__name__}") from None  # fmt: skip
+        return tenants.resolve(command.account_id, command.project_id, url)
 
     def branch(self, command: StepRequestedData) -> str:
         expected = branch_name(command.component.name)

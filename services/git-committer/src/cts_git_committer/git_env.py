@@ -139,11 +139,14 @@ class GitEnvironment:
         return env
 
     def credentials(self, url: RemoteUrl) -> Credentials | None:
-        """The URL's own credentials first; else the service token, only for listed hosts."""
+        """The URL's own credentials first (a tenant's, ``tenants``); else, without a
+        tenants file, the service token, only for listed hosts."""
         if url.scheme != "https":
             return None
         if url.username or url.password:
             return Credentials(url.username or "", url.password or "")
+        if self._settings.git_tenants_file is not None:
+            return None  # tenants get only their own credential
         if url.host not in self._settings.git_https_token_hosts:
             return None
         try:

@@ -31,6 +31,12 @@ class GitCommitterSettings(ServiceSettings):
         description="Hosts (comma-separated, optional :port) the token may be sent to; the "
         "repository URL comes from a client, so the token never goes to any other host",
     )
+    git_tenants_file: Path | None = Field(
+        default=None,
+        description="Which repository URLs each account/project may use and the credential "
+        "for them (YAML or JSON, read at every step; see tenants.py); set, every other "
+        "repository is refused at Initialize and CTS_GIT_HTTPS_TOKEN is never used",
+    )
     git_ssl_cainfo: Path | None = Field(
         default=None, description="CA bundle for https remotes behind a private CA"
     )
