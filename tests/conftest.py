@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,7 +17,7 @@ from pymongo import AsyncMongoClient
 from cts_runtime.topics_admin import ensure_topics
 from cts_store import connect
 from cts_testing.kafka import delete_topics
-from cts_testing.stack import Endpoints, local_stack
+from cts_testing.stack import Endpoints, PrivateStack, local_stack
 
 TIERS = ("unit", "integration", "e2e", "reliability", "security")
 
@@ -38,6 +40,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def stack() -> Iterator[Endpoints]:
     with local_stack() as endpoints:
         yield endpoints
+
+
+@pytest.fixture(scope="session")
+def authenticated_stack() -> Iterator[Endpoints]:
+    """A private stack whose Kafka requires SASL/SCRAM and enforces the ACLs (as
+    ``make up KAFKA_AUTH=scram``): started once for the tests that need it, never the shared
+    one. Its ``kafka_options``/``kafka_env`` give each principal's credentials."""
+    directory = Path(tempfile.mkdtemp(prefix="cts-auth-stack-"))
+    private = PrivateStack(directory, auth=True)
+    private.up()
+    try:
+        yield private.endpoints
+    finally:
+        with contextlib.suppress(Exception):
+            private.down()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

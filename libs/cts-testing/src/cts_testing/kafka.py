@@ -26,8 +26,8 @@ async def publish(
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, enable_idempotence=True, **(security or {})
     )
-    await producer.start()
     try:
+        await producer.start()
         await producer.send_and_wait(topic, body, key=key.encode())
     finally:
         await producer.stop()
