@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cts_git_committer.redaction import MASK, Redactor
+from cts_contracts.credentials import MASK
+from cts_git_committer.redaction import Redactor
 
 
 def test_known_secrets_are_masked_plain_and_percent_encoded() -> None:
