@@ -68,7 +68,7 @@ async def test_a_url_with_user_info_is_refused_and_never_repeated(
 
         async with observer(stack, running.prefix) as events:
             # A producer that bypasses the CLI: the orchestrator and the git-committer refuse.
-            sent = []
+            sent: list[str] = []
             for kind, url in URLS.items():
                 command = step_request(Step.INITIALIZE, account_id=ACCOUNT,
                                        project_id=PROJECT)  # fmt: skip
