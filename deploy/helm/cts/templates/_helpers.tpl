@@ -93,29 +93,50 @@ git-committer:
 {{- if hasPrefix "SASL_" .Values.kafka.securityProtocol -}}true{{- end -}}
 {{- end -}}
 
-{{/* Kafka settings as env entries: shared by the services (through the ConfigMap) and the
-topic Job, which runs before the release's ConfigMap exists. */}}
+{{/* A principal's KafkaUser name (kafka.users): <namePrefix><principal>. */}}
+{{- define "cts.kafkaUser" -}}
+{{- printf "%s%s" .root.Values.kafka.users.namePrefix .principal -}}
+{{- end -}}
+
+{{/* Kafka settings as env entries: shared by the services and the topic Job, which runs
+before the release's ConfigMap exists. principal: the service's own Kafka user when
+kafka.users.create is on (its password from the Secret Strimzi makes for that KafkaUser);
+"" (the Job) or users off: kafka.sasl.username and kafka.sasl.passwordSecret. */}}
 {{- define "cts.kafkaEnv" -}}
+{{- $v := .root.Values.kafka }}
 - name: CTS_KAFKA_BOOTSTRAP_SERVERS
-  value: {{ .Values.kafka.bootstrapServers | quote }}
+  value: {{ $v.bootstrapServers | quote }}
 - name: CTS_KAFKA_SECURITY_PROTOCOL
-  value: {{ .Values.kafka.securityProtocol | quote }}
+  value: {{ $v.securityProtocol | quote }}
 - name: CTS_TOPIC_PREFIX
-  value: {{ .Values.kafka.topicPrefix | quote }}
-{{- if include "cts.saslEnabled" . }}
+  value: {{ $v.topicPrefix | quote }}
+{{- if include "cts.saslEnabled" .root }}
 - name: CTS_KAFKA_SASL_MECHANISM
-  value: {{ .Values.kafka.sasl.mechanism | quote }}
+{{- if and $v.users.create .principal }}
+  value: SCRAM-SHA-512
 - name: CTS_KAFKA_SASL_USERNAME
-  value: {{ required "kafka.sasl.username is required with a SASL securityProtocol" .Values.kafka.sasl.username | quote }}
+  value: {{ include "cts.kafkaUser" . | quote }}
 - name: CTS_KAFKA_SASL_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ required "kafka.sasl.passwordSecret.name is required with a SASL securityProtocol" .Values.kafka.sasl.passwordSecret.name }}
-      key: {{ .Values.kafka.sasl.passwordSecret.key }}
+      name: {{ include "cts.kafkaUser" . }}
+      key: password
+{{- else }}
+  value: {{ $v.sasl.mechanism | quote }}
+- name: CTS_KAFKA_SASL_USERNAME
+  value: {{ required "kafka.sasl.username is required with a SASL securityProtocol" $v.sasl.username | quote }}
+- name: CTS_KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "kafka.sasl.passwordSecret.name is required with a SASL securityProtocol" $v.sasl.passwordSecret.name }}
+      key: {{ $v.sasl.passwordSecret.key }}
 {{- end }}
-{{- if .Values.kafka.tls.caSecret.name }}
+{{- else if $v.users.create }}
+{{- fail "kafka.users.create needs a SASL kafka.securityProtocol (SASL_SSL or SASL_PLAINTEXT)" }}
+{{- end }}
+{{- if $v.tls.caSecret.name }}
 - name: CTS_KAFKA_SSL_CAFILE
-  value: /etc/cts/kafka-ca/{{ .Values.kafka.tls.caSecret.key }}
+  value: /etc/cts/kafka-ca/{{ $v.tls.caSecret.key }}
 {{- end }}
 {{- end -}}
 

@@ -86,9 +86,31 @@ def markdown_table(topic_prefix: str = "", group_prefix: str = "cts") -> str:
     return "\n".join(rows)
 
 
+STRIMZI_PATTERNS = {"literal": "literal", "prefixed": "prefix"}
+CHART_FILE_HEADER = """\
+# Generated from cts_runtime/kafka_acls.py (python -m cts_runtime.kafka_acls chart); a test
+# keeps it current. Each principal's Strimzi ACL rules; templates/kafkausers.yaml prepends
+# kafka.topicPrefix to topic names and kafka.groupPrefix to group names.
+"""
+
+
+def chart_file() -> str:
+    """The list as the chart reads it (``deploy/helm/cts/kafka-acls.yaml``): Strimzi
+    ``AclRule`` entries per principal, names without the installation's prefixes."""
+    lines = [CHART_FILE_HEADER.rstrip("\n")]
+    for principal in PRINCIPALS:
+        lines.append(f"{principal}:")
+        for g in (g for g in grants("", "") if g.principal == principal):
+            pattern, operations = STRIMZI_PATTERNS[g.pattern], ", ".join(g.operations)
+            lines.append(f"  - {{type: {g.resource}, name: {g.name!r}, patternType: {pattern}, "
+                         f"operations: [{operations}]}}")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     """``apply``: the ACLs for ``CTS_TOPIC_PREFIX``/``CTS_GROUP_PREFIX``, with the
-    ``CTS_KAFKA_*`` credentials of a super user; ``table``: print them as Markdown."""
+    ``CTS_KAFKA_*`` credentials of a super user; ``table``: print them as Markdown; ``chart``:
+    print the chart's copy."""
     import argparse  # noqa: PLC0415
     import asyncio  # noqa: PLC0415
 
@@ -97,9 +119,12 @@ def main() -> int:
     from cts_runtime.settings import KafkaSettings  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("apply", "table"))
+    parser.add_argument("command", choices=("apply", "table", "chart"))
     args = parser.parse_args()
     settings = KafkaSettings()
+    if args.command == "chart":
+        print(chart_file(), end="")
+        return 0
     if args.command == "table":
         print(markdown_table(settings.topic_prefix, settings.group_prefix))
         return 0
