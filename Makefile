@@ -5,7 +5,7 @@ UV ?= uv
 STACK := deploy/local/stack.sh
 PYTEST := $(UV) run --all-packages pytest
 
-.PHONY: help setup up down status topics test test-unit test-integration test-e2e test-reliability lint format demo schemas asyncapi config-reference bench
+.PHONY: help setup up down status topics test test-unit test-integration test-e2e test-reliability test-reliability-auth lint format demo schemas asyncapi config-reference bench
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ test-e2e: setup ## All services as separate processes on the real local stack
 
 test-reliability: setup ## SIGKILLs, Kafka/FerretDB restarts, hostile input, tenant isolation, a 200-session soak
 	$(PYTEST) tests/reliability
+
+test-reliability-auth: setup ## The reliability suite on a private Kafka with SASL/SCRAM and ACLs, each service its own principal
+	CTS_TEST_KAFKA_AUTH=scram $(PYTEST) tests/reliability
 
 lint: setup ## ruff check, ruff format --check, mypy --strict
 	$(UV) run ruff check .

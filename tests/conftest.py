@@ -17,7 +17,7 @@ from pymongo import AsyncMongoClient
 from cts_runtime.topics_admin import ensure_topics
 from cts_store import connect
 from cts_testing.kafka import delete_topics
-from cts_testing.stack import Endpoints, PrivateStack, local_stack
+from cts_testing.stack import Endpoints, PrivateStack, kafka_auth_wanted, local_stack
 
 TIERS = ("unit", "integration", "e2e", "reliability", "security")
 
@@ -36,17 +36,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(getattr(pytest.mark, tier))
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Endpoints]:
-    with local_stack() as endpoints:
-        yield endpoints
-
-
-@pytest.fixture(scope="session")
-def authenticated_stack() -> Iterator[Endpoints]:
-    """A private stack whose Kafka requires SASL/SCRAM and enforces the ACLs (as
-    ``make up KAFKA_AUTH=scram``): started once for the tests that need it, never the shared
-    one. Its ``kafka_options``/``kafka_env`` give each principal's credentials."""
+@contextlib.contextmanager
+def _authenticated() -> Iterator[Endpoints]:
     directory = Path(tempfile.mkdtemp(prefix="cts-auth-stack-"))
     private = PrivateStack(directory, auth=True)
     private.up()
@@ -56,6 +47,24 @@ def authenticated_stack() -> Iterator[Endpoints]:
         with contextlib.suppress(Exception):
             private.down()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Endpoints]:
+    with _authenticated() if kafka_auth_wanted() else local_stack() as endpoints:
+        yield endpoints
+
+
+@pytest.fixture(scope="session")
+def authenticated_stack(stack: Endpoints) -> Iterator[Endpoints]:
+    """A private stack whose Kafka requires SASL/SCRAM and enforces the ACLs (as
+    ``make up KAFKA_AUTH=scram``): started once for the tests that need it, never the shared
+    one. Its ``kafka_options``/``kafka_env`` give each principal's credentials."""
+    if stack.kafka_auth is not None:
+        yield stack
+        return
+    with _authenticated() as endpoints:
+        yield endpoints
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from cts_testing.stack import Endpoints, PrivateStack
+from cts_testing.stack import Endpoints, PrivateStack, kafka_auth_wanted
 
 
 @contextlib.asynccontextmanager
@@ -32,7 +32,7 @@ def private_stack() -> Iterator[PrivateStack]:
     """Kafka + FerretDB of this module alone: own directory (short, under /tmp: FerretDB's
     socket paths and Kafka's logs stay small), own free ports, stopped by pid at the end."""
     directory = Path(tempfile.mkdtemp(prefix="cts-rel-stack-"))
-    stack = PrivateStack(directory)
+    stack = PrivateStack(directory, auth=kafka_auth_wanted())
     stack.up()
     try:
         yield stack

@@ -100,10 +100,14 @@ async def namespace_topics(endpoints: Endpoints, prefix: str, *, partitions: int
                            grants(prefix, prefix.rstrip(".")), admin)  # fmt: skip
 
 
-def service_env(endpoints: Endpoints, prefix: str, **extra: str) -> dict[str, str]:
-    """A service's settings for the namespace of ``prefix`` (database, topics, groups)."""
+def service_env(
+    endpoints: Endpoints, prefix: str, principal: str = "orchestrator", **extra: str
+) -> dict[str, str]:
+    """A service's settings for the namespace of ``prefix`` (database, topics, groups), and
+    on an authenticated stack ``principal``'s Kafka credentials."""
     namespace = prefix.rstrip(".")
     return {
+        **endpoints.kafka_env(principal),
         "CTS_KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
         "CTS_MONGODB_URI": endpoints.mongodb_uri,
         "CTS_MONGODB_DATABASE": f"cts_{namespace}",

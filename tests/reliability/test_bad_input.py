@@ -437,11 +437,13 @@ async def test_bad_session_requests_are_dead_lettered_and_the_consumer_keeps_goi
             observer(stack, prefix) as events,
             database(stack, env["CTS_MONGODB_DATABASE"]) as db,
         ):
-            small = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers)
+            client = stack.kafka_options("client")
+            small = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers, **client)
             big = AIOKafkaProducer(
                 bootstrap_servers=stack.kafka_bootstrap_servers,
                 max_request_size=8 * 1024 * 1024,
                 enable_idempotence=True,
+                **client,
             )
             await small.start()
             await big.start()
@@ -476,6 +478,7 @@ async def test_bad_session_requests_are_dead_lettered_and_the_consumer_keeps_goi
                 stack.kafka_bootstrap_servers,
                 topic_prefix=prefix,
                 group_prefix=env["CTS_GROUP_PREFIX"],
+                kafka=stack.kafka_fields(),
             ):
                 await events.wait_for(
                     lambda e: any(t.endswith(SESSION_FINISHED) for t, _ in e), within=120
@@ -530,7 +533,9 @@ async def _bad_results(
         variant(session_id=str(uuid.uuid4())): "unknown session",
         variant(interaction_id=f"{session_id}.999"): "has no interaction",
     }
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(  # as a (misbehaving) executor may
+        bootstrap_servers=stack.kafka_bootstrap_servers, **stack.kafka_options("agent-runner")
+    )
     await producer.start()
     try:
         for body in bad:

@@ -61,7 +61,8 @@ async def _request(services: Fleet, request_id: str) -> tuple[str, Path]:
     request = services.request(request_id, url)
     sid = request.data.session_id
     bootstrap = services.endpoints.kafka_bootstrap_servers
-    await publish(bootstrap, topic(SESSION_REQUESTED, services.prefix), request, key=sid)
+    await publish(bootstrap, topic(SESSION_REQUESTED, services.prefix), request, key=sid,
+                  security=services.endpoints.kafka_options("client"))  # fmt: skip
     return sid, bare
 
 

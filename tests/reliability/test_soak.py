@@ -110,6 +110,7 @@ async def test_two_hundred_sessions_with_delays_and_transient_failures(
                 group_prefix=env["CTS_GROUP_PREFIX"],
                 script=script,
                 delay=(0.0, 0.05),
+                kafka=stack.kafka_fields(),
             ) as executors,
         ):
             await asyncio.gather(
@@ -119,6 +120,7 @@ async def test_two_hundred_sessions_with_delays_and_transient_failures(
                         topic(SESSION_REQUESTED, prefix),
                         r,
                         key=r.data.session_id,
+                        security=stack.kafka_options("client"),
                     )
                     for r in requests
                 ]

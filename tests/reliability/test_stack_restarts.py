@@ -53,6 +53,7 @@ async def _start_sessions(services: Fleet, name: str) -> dict[str, Path]:
             topic(SESSION_REQUESTED, services.prefix),
             request,
             key=sid,
+            security=services.endpoints.kafka_options("client"),
         )
         bares[sid] = bare
     return bares

@@ -111,6 +111,7 @@ async def test_another_accounts_sessions_are_invisible_and_unchangeable(
                 stack.kafka_bootstrap_servers,
                 topic_prefix=prefix,
                 group_prefix=env["CTS_GROUP_PREFIX"],
+                kafka=stack.kafka_fields(),
             ),
         ):
             for request in requests:
@@ -119,6 +120,7 @@ async def test_another_accounts_sessions_are_invisible_and_unchangeable(
                     topic(SESSION_REQUESTED, prefix),
                     request,
                     key=request.data.session_id,
+                    security=stack.kafka_options("client"),
                 )
             ids = [r.data.session_id for r in requests]
             await wait_finished(events, ids, within=90)
@@ -169,9 +171,10 @@ async def test_another_accounts_sessions_are_invisible_and_unchangeable(
                     completed_at=datetime.now(UTC),
                 ),
             )
-            await publish(
-                stack.kafka_bootstrap_servers, topic(STEP_COMPLETED, prefix), hijack, key=mine[0]
-            )
+            await publish(  # as B's executor (an executor principal) could
+                stack.kafka_bootstrap_servers, topic(STEP_COMPLETED, prefix), hijack,
+                key=mine[0], security=stack.kafka_options("agent-runner"),
+            )  # fmt: skip
             await wait_until(
                 lambda: events_of(events, DEADLETTER),
                 within=30,

@@ -115,6 +115,7 @@ class Target:
             topic(base, self.fleet.prefix),
             json.dumps(body).encode(),
             key=command.session_id,
+            security=self.fleet.endpoints.kafka_options("orchestrator"),
         )
 
     async def dead_letter(self, key: str, *, within: float = 60) -> dict[str, Any]:

@@ -81,8 +81,10 @@ async def test_a_url_with_user_info_is_refused_and_never_repeated(
                     body = event.model_dump(mode="json")
                     body["data"]["repository"]["url"] = url
                     key = f"{base}-{kind}"
+                    writer = "client" if base == SESSION_REQUESTED else "orchestrator"
                     await publish(stack.kafka_bootstrap_servers, topic(base, running.prefix),
-                                  json.dumps(body).encode(), key=key)  # fmt: skip
+                                  json.dumps(body).encode(), key=key,
+                                  security=stack.kafka_options(writer))  # fmt: skip
                     sent.append(key)
             letters = topic(DEADLETTER, running.prefix)
             await wait_until(lambda: len(events.on(letters)) >= len(sent), within=60,

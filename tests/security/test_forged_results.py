@@ -79,10 +79,15 @@ async def test_forged_answers_change_nothing_and_are_dead_lettered(
             database(stack, env["CTS_MONGODB_DATABASE"]) as db,
             # Initialize answers at once; nobody runs Generate: the session waits for it.
             FakeExecutors(
-                bootstrap, topic_prefix=prefix, group_prefix=env["CTS_GROUP_PREFIX"], roles=("git",)
+                bootstrap,
+                topic_prefix=prefix,
+                group_prefix=env["CTS_GROUP_PREFIX"],
+                roles=("git",),
+                kafka=stack.kafka_fields(),
             ),  # fmt: skip
         ):
-            await publish(bootstrap, topic(SESSION_REQUESTED, prefix), request, key=sid)
+            await publish(bootstrap, topic(SESSION_REQUESTED, prefix), request, key=sid,
+                          security=stack.kafka_options("client"))  # fmt: skip
             await wait_until(lambda: events_of(events, AGENT_STEP_REQUESTED, sid), within=60,
                              what=f"Generate's command\n{orchestrator.log_tail(30)}")  # fmt: skip
             [asked] = events_of(events, AGENT_STEP_REQUESTED, sid)
@@ -90,9 +95,10 @@ async def test_forged_answers_change_nothing_and_are_dead_lettered(
             before = await _stored(db)
 
             forgeries = _forgeries(command)
+            forger = stack.kafka_options("test-runner")  # with ACLs only an executor can try
             for _, body in forgeries:
                 await publish(bootstrap, topic(STEP_COMPLETED, prefix), json.dumps(body).encode(),
-                              key=sid)  # fmt: skip
+                              key=sid, security=forger)  # fmt: skip
             letters = topic(DEADLETTER, prefix)
             await wait_until(lambda: len(events.on(letters)) >= len(forgeries), within=30,
                              what=f"the dead letters\n{orchestrator.log_tail(30)}")  # fmt: skip
@@ -106,7 +112,8 @@ async def test_forged_answers_change_nothing_and_are_dead_lettered(
             # The control: the real agent's answer is still recorded and the session moves on.
             real = completion(command, StepOutcome.ok("tests written", sample_data(command.step)),
                               executor="agent-1", started_at=datetime.now(UTC))  # fmt: skip
-            await publish(bootstrap, topic(STEP_COMPLETED, prefix), real, key=sid)
+            await publish(bootstrap, topic(STEP_COMPLETED, prefix), real, key=sid,
+                          security=stack.kafka_options("agent-runner"))  # fmt: skip
             await wait_until(lambda: events_of(events, TESTS_STEP_REQUESTED, sid), within=30,
                              what=f"RunTests' command\n{orchestrator.log_tail(30)}")  # fmt: skip
             assert len(events.on(letters)) == len(forgeries)

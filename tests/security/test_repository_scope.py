@@ -109,7 +109,8 @@ async def test_a_repository_the_tenant_was_not_given_fails_at_initialize_without
             for request in requests.values():
                 await publish(stack.kafka_bootstrap_servers,
                               topic(SESSION_REQUESTED, running.prefix), request,
-                              key=request.data.session_id)  # fmt: skip
+                              key=request.data.session_id,
+                              security=stack.kafka_options("client"))  # fmt: skip
             refused = [requests["rival's repository"], requests["a project without an entry"]]
             await wait_finished(events, [r.data.session_id for r in refused], within=90,
                                 fleet=running)  # fmt: skip

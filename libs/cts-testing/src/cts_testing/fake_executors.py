@@ -10,6 +10,7 @@ import asyncio
 import random
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from faststream import FastStream
 
@@ -38,19 +39,23 @@ class FakeExecutors:
         script: Script | None = None,
         delay: tuple[float, float] = (0.0, 0.0),
         roles: tuple[str, ...] = ("agent", "tests", "git"),
+        kafka: dict[str, Any] | None = None,
     ) -> None:
+        """``kafka``: Kafka settings fields beyond the bootstrap servers (an authenticated
+        stack's credentials, ``Endpoints.kafka_fields``)."""
         self.seen: Counter[tuple[str, str]] = Counter()
         self.commands: list[StepRequestedData] = []
         self._script = script
         self._delay = delay
         self._broker = make_broker(
-            ServiceSettings(kafka_bootstrap_servers=bootstrap), client_id="fake-executors"
+            ServiceSettings(kafka_bootstrap_servers=bootstrap, **(kafka or {})),
+            client_id="fake-executors",
         )
         for executor in Executor:
             if executor.value not in roles:  # a real executor plays that role
                 continue
             settings = ServiceSettings(
-                kafka_bootstrap_servers=bootstrap, topic_prefix=topic_prefix,
+                kafka_bootstrap_servers=bootstrap, topic_prefix=topic_prefix, **(kafka or {}),
                 group_prefix=group_prefix, service_name=f"fake-{executor.value}",
                 step_deadline_s=60,
             )  # fmt: skip

@@ -35,17 +35,22 @@ class Endpoints:
         lines = (self.kafka_auth / f"{principal}.env").read_text().splitlines()
         return dict(line.split("=", 1) for line in lines if "=" in line)
 
+    def kafka_fields(self, principal: str = "admin") -> dict[str, Any]:
+        """``principal``'s credentials as settings fields (``kafka_sasl_username``...)."""
+        return {k.removeprefix("CTS_").lower(): v for k, v in self.kafka_env(principal).items()}
+
     def kafka_options(self, principal: str = "admin") -> dict[str, Any]:
         """aiokafka keyword arguments authenticating as ``principal`` (``admin`` may do
         anything: create topics, grant ACLs, read every topic)."""
-        env = self.kafka_env(principal)
-        if not env:
-            return {}
-        return client_security(
-            KafkaSettings.model_validate(
-                {k.removeprefix("CTS_").lower(): v for k, v in env.items()}
-            )
-        )
+        fields = self.kafka_fields(principal)
+        return client_security(KafkaSettings.model_validate(fields)) if fields else {}
+
+
+def kafka_auth_wanted() -> bool:
+    """``CTS_TEST_KAFKA_AUTH=scram``: tests run on a private stack whose Kafka requires
+    SASL/SCRAM and enforces the ACLs, every service as its own principal, instead of the
+    shared plain-text one (``make test-reliability-auth``)."""
+    return os.environ.get("CTS_TEST_KAFKA_AUTH", "none") == "scram"
 
 
 def repo_root() -> Path:
