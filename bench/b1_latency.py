@@ -20,6 +20,9 @@ from bench.systems import Kind, deploy
 SYSTEMS: tuple[Kind, ...] = ("floor", "floor-cas", "cts")
 """``floor-cas`` is the floor with a compare-and-set filter: it tells how much of the gap is the
 store's price for that filter rather than CTS's code."""
+AUTH_SYSTEMS: tuple[Kind, ...] = ("floor-auth", "cts-auth")
+"""On the authenticated broker, when the run has one: ``cts-auth``/``cts`` is what SASL and the
+ACLs cost CTS, ``floor-auth``/``floor`` what they (and the second broker) cost the raw chain."""
 QUANTILES = ("p50", "p95", "p99")
 HOPS_PER_SESSION = 3
 """Initialize -> Generate -> RunTests -> Finalize: three completions lead to a next command."""
@@ -33,7 +36,7 @@ async def run(ctx: RunContext, *, transitions: int = 2000, warmup: int = 10) -> 
     async with AsyncExitStack() as stack:
         drivers: dict[str, Driver] = {
             kind: Driver(await stack.enter_async_context(deploy(ctx, kind, f"b1-{kind}")))
-            for kind in SYSTEMS
+            for kind in (*SYSTEMS, *(AUTH_SYSTEMS if ctx.auth else ()))
         }
         for name, tree in ctx.variants.items():
             deployment = deploy(
@@ -70,4 +73,10 @@ async def run(ctx: RunContext, *, transitions: int = 2000, warmup: int = 10) -> 
         if name != "floor"
     }
     result["ratio"] = result["ratios"]["cts"]
+    if "cts-auth" in drivers:
+        result["auth_ratios"] = {
+            name: {q: ratio(result[f"{name}-auth"][f"{q}_ms"], result[name][f"{q}_ms"])
+                   for q in QUANTILES}
+            for name in ("cts", "floor")
+        }  # fmt: skip
     return result

@@ -25,6 +25,8 @@ CONFIGS: tuple[tuple[str, int], ...] = (
     ("floor", 1), ("floor-cas", 1), ("cts", 1), ("floor", 2), ("cts", 2),
 )  # fmt: skip
 """(system, replicas); every variant of ``RunContext.variants`` runs with one replica too."""
+AUTH_CONFIGS: tuple[tuple[str, int], ...] = (("floor-auth", 1), ("cts-auth", 1))
+"""On the authenticated broker, when the run has one."""
 
 
 async def run(
@@ -38,13 +40,14 @@ async def run(
 ) -> dict[str, Any]:
     configs = [(name, n) for name, n in CONFIGS if n in replicas]
     configs[3:3] = [(name, 1) for name in ctx.variants]
+    if ctx.auth is not None:
+        configs += [(name, n) for name, n in AUTH_CONFIGS if n in replicas]
     rows: list[dict[str, Any]] = []
     async with AsyncExitStack() as stack:
         drivers: dict[tuple[str, int], Driver] = {}
         for name, n in configs:
-            kind: Kind = (
-                "floor" if name == "floor" else "floor-cas" if name == "floor-cas" else "cts"
-            )
+            kinds: tuple[Kind, ...] = ("floor", "floor-cas", "floor-auth", "cts-auth")
+            kind: Kind = next((k for k in kinds if k == name), "cts")
             deployment = await stack.enter_async_context(
                 deploy(
                     ctx,
@@ -117,5 +120,10 @@ def _compare(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             one, two = by.get((system, 1, size)), by.get((system, 2, size))
             if one and two:
                 row[f"{system}_two_vs_one"] = ratio(two["sessions_per_s"], one["sessions_per_s"])
+            plain, authed = by.get((system, 1, size)), by.get((f"{system}-auth", 1, size))
+            if plain and authed:
+                row[f"{system}_auth_vs_plain"] = ratio(
+                    authed["sessions_per_s"], plain["sessions_per_s"]
+                )
         out.append(row)
     return out

@@ -10,6 +10,8 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
+from cts_testing.stack import Endpoints
+
 
 @dataclass
 class RunContext:
@@ -25,6 +27,8 @@ class RunContext:
     """Other orchestrators run beside this one's: a source tree (e.g. an older commit), or
     ``None`` for this tree with its own settings (``variant_env``)."""
     variant_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    auth: Endpoints | None = None
+    """A second broker requiring SASL/SCRAM with the ACLs: the ``-auth`` systems run there."""
     created_prefixes: list[str] = field(default_factory=list)
     created_databases: list[str] = field(default_factory=list)
 
@@ -36,6 +40,7 @@ class RunContext:
                 await client.drop_database(name)
         finally:
             await client.close()
+        # Only the shared broker: the authenticated one is this run's own and goes with it.
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
         try:
@@ -48,3 +53,10 @@ class RunContext:
                 await admin.delete_topics(mine)
         finally:
             await admin.close()
+
+    def kafka(self, authenticated: bool) -> tuple[str, dict[str, Any]]:
+        """The broker (``authenticated``: the SASL one) and its admin's aiokafka arguments."""
+        if not authenticated:
+            return self.bootstrap, {}
+        assert self.auth is not None, "no authenticated broker in this run"
+        return self.auth.kafka_bootstrap_servers, self.auth.kafka_options()

@@ -52,6 +52,7 @@ class InstantExecutor:
         finished_topic: str,
         group_id: str,
         fail_when: FailWhen | None = None,
+        security: dict[str, Any] | None = None,
     ) -> None:
         self._topics = [*command_topics, finished_topic]
         self._finished_topic = finished_topic
@@ -63,9 +64,12 @@ class InstantExecutor:
             group_id=group_id,
             auto_offset_reset="earliest",
             enable_auto_commit=True,
+            **(security or {}),
         )
         # The same producer settings as every CTS service: idempotent, acks=all.
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, enable_idempotence=True, **(security or {})
+        )
         self.tally = Tally()
         self._sent_at: dict[str, tuple[str, float]] = {}
         self._progress = asyncio.Event()

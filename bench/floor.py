@@ -29,6 +29,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pymongo import AsyncMongoClient, ReturnDocument
 
 from cts_contracts import topics as t
+from cts_runtime.kafka_security import client_security
+from cts_runtime.settings import KafkaSettings
 
 STEPS: tuple[tuple[str, str], ...] = (
     ("initialize", t.GIT_STEP_REQUESTED),
@@ -105,6 +107,7 @@ def next_message(
 
 async def serve(settings: FloorSettings) -> None:
     prefix = settings.topic_prefix
+    security = client_security(KafkaSettings())  # CTS_KAFKA_* (an authenticated broker's)
     consumer = AIOKafkaConsumer(
         t.topic(t.SESSION_REQUESTED, prefix),
         t.topic(t.STEP_COMPLETED, prefix),
@@ -112,8 +115,11 @@ async def serve(settings: FloorSettings) -> None:
         group_id=settings.group_id,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **security,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap, enable_idempotence=True, **security
+    )
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri, tz_aware=True)
     sessions = client[settings.database]["floor"]
     doc_pad = "x" * settings.doc_bytes

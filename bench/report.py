@@ -20,6 +20,8 @@ def _label(key: str) -> str:
     """``cts_vs_floor_r1`` -> ``cts/floor (1 replica)``; ``cts_two_vs_one`` -> ``cts 2 vs 1``."""
     if key.endswith("_two_vs_one"):
         return f"{key.removesuffix('_two_vs_one')} 2 vs 1"
+    if key.endswith("_auth_vs_plain"):
+        return f"{key.removesuffix('_auth_vs_plain')} SASL+ACLs/plain"
     system, replicas = key.rsplit("_vs_floor_r", 1)
     return f"{system}/floor ({replicas} replica{'s' if replicas != '1' else ''})"
 
@@ -77,6 +79,8 @@ def markdown(results: dict[str, Any]) -> str:
         ]  # fmt: skip
         for name, r in b1["ratios"].items():
             rows.append([f"{name}/floor", r["p50"], r["p95"], r["p99"], "", r["cpu"], ""])
+        for name, r in b1.get("auth_ratios", {}).items():
+            rows.append([f"{name} SASL+ACLs/plain", r["p50"], r["p95"], r["p99"], "", "", ""])
         lines += _table(
             ["system", "p50 ms", "p95 ms", "p99 ms", "max ms", "CPU ms/session", "peak RSS MB"],
             rows,

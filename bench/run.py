@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import secrets
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ from bench import b1_latency, b2_throughput, b3_growth, b5_run_tests, report
 from bench.context import RunContext
 from bench.machine import Snapshot, busy_percent, describe
 from bench.processes import REPO_ROOT
-from cts_testing.stack import local_stack
+from cts_testing.stack import Endpoints, PrivateStack, local_stack
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -37,6 +41,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--b3-sessions", type=int, default=20, help="B3 sessions per group")
     parser.add_argument("--b5-repetitions", type=int, default=7, help="B5 warm runs per way")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results")
+    parser.add_argument(
+        "--auth",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="B1 and B2 also run CTS and the floor on a second, private broker that requires "
+        "SASL/SCRAM and enforces the ACLs (cts-auth, floor-auth)",
+    )
     parser.add_argument(
         "--profile",
         nargs="?",
@@ -72,7 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dict[str, Any]:
+async def run(
+    args: argparse.Namespace, bootstrap: str, mongodb_uri: str, auth: Endpoints | None = None
+) -> dict[str, Any]:
     run_id = f"bench{datetime.now(UTC):%m%d%H%M%S}{secrets.token_hex(2)}"
     out_dir = args.out / run_id
     extra = dict(item.split("=", 1) for item in args.orchestrator_env)
@@ -95,6 +108,7 @@ async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dic
         profiler=args.profile or "",
         variants=variants,
         variant_env=variant_env,
+        auth=auth,
     )
     if ctx.profile_dir:
         ctx.profile_dir.mkdir(parents=True, exist_ok=True)
@@ -112,6 +126,7 @@ async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dic
             "variants": {name: str(tree or "current") for name, tree in variants.items()},
             "variant_env": variant_env,
             "profile": args.profile,
+            "auth": auth is not None,
         },
         "phase_seconds": {},
         "phase_busy_percent": {},
@@ -149,10 +164,34 @@ async def run(args: argparse.Namespace, bootstrap: str, mongodb_uri: str) -> dic
     return results
 
 
+@contextlib.contextmanager
+def authenticated_broker(wanted: bool) -> Iterator[Endpoints | None]:
+    """A private stack whose Kafka requires SASL/SCRAM (its MongoDB stays unused: every system
+    stores into the shared one, so only the broker differs)."""
+    if not wanted:
+        yield None
+        return
+    directory = Path(tempfile.mkdtemp(prefix="cts-bench-auth-"))
+    private = PrivateStack(directory, auth=True)
+    try:
+        private.up()
+        yield private.endpoints
+    finally:
+        with contextlib.suppress(Exception):
+            private.down()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    with local_stack() as endpoints:
-        results = asyncio.run(run(args, endpoints.kafka_bootstrap_servers, endpoints.mongodb_uri))
+    phases = {p.strip() for p in args.only.split(",")}
+    with (
+        local_stack() as endpoints,
+        authenticated_broker(args.auth and bool(phases & {"b1", "b2"})) as auth,
+    ):
+        results = asyncio.run(
+            run(args, endpoints.kafka_bootstrap_servers, endpoints.mongodb_uri, auth)
+        )
     json_path, md_path = report.write(results, args.out)
     print(report.markdown(results))
     print(f"\nwrote {json_path} and {md_path}")

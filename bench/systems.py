@@ -1,5 +1,9 @@
 """The two systems a benchmark drives: CTS (the real orchestrator processes) and the floor.
 
+The ``-auth`` kinds run the same on the run's second broker, which requires SASL/SCRAM and
+enforces the ACLs (``cts_runtime.kafka_acls``): the orchestrator (and the floor in its place)
+log in as the orchestrator's principal, the instant executor as the admin.
+
 Each deployment gets its own topic prefix, database and consumer groups, so phases never
 share state, and it is torn down (processes stopped by pid, topics and database dropped).
 """
@@ -26,11 +30,13 @@ from bench.sizes import ACCOUNT, FLOOR_COMMAND_PAD, FLOOR_DOC_PAD, FLOOR_REQUEST
 from cts_contracts import Executor
 from cts_contracts import topics as t
 from cts_core import command_topic
+from cts_runtime.kafka_acl_admin import apply_grants
+from cts_runtime.kafka_acls import grants
 from cts_runtime.topics_admin import ensure_topics
 from cts_testing.factories import session_requested
 from cts_testing.groups import wait_for_groups
 
-Kind = Literal["cts", "floor", "floor-cas"]
+Kind = Literal["cts", "floor", "floor-cas", "cts-auth", "floor-auth"]
 
 
 @dataclass
@@ -51,7 +57,7 @@ class Deployment:
 
     def request(self, index: int) -> tuple[str, bytes]:
         """A new session's id and the request that starts it."""
-        if self.kind == "cts":
+        if self.kind.startswith("cts"):
             event = session_requested(
                 request_id=f"{self.label}-{index}",
                 account_id=ACCOUNT,
@@ -77,7 +83,7 @@ class Deployment:
 
     @property
     def collection(self) -> str:
-        return "sessions" if self.kind == "cts" else "floor"
+        return "sessions" if self.kind.startswith("cts") else "floor"
 
     async def document_sizes(self, session_ids: list[str]) -> dict[str, int]:
         """BSON size of each stored session document."""
@@ -122,11 +128,19 @@ async def deploy(
     database = f"{ctx.run_id}_{label}".replace(".", "_").replace("-", "_")
     ctx.created_prefixes.append(prefix)
     ctx.created_databases.append(database)
-    await ensure_topics(ctx.bootstrap, prefix=prefix, partitions=6)
+    authenticated = kind.endswith("-auth")
+    bootstrap, admin = ctx.kafka(authenticated)
+    await ensure_topics(bootstrap, prefix=prefix, partitions=6, security=admin)
+    principal: dict[str, str] = {}
+    if authenticated and ctx.auth is not None:
+        await apply_grants(bootstrap, grants(prefix, group_prefix), admin)
+        principal = ctx.auth.kafka_env("orchestrator")
     services: list[Service] = []
     try:
-        if kind == "cts":
+        if kind.startswith("cts"):
             cts_env = {
+                "CTS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                **principal,
                 "CTS_MONGODB_DATABASE": database,
                 "CTS_TOPIC_PREFIX": prefix,
                 "CTS_GROUP_PREFIX": group_prefix,
@@ -137,18 +151,20 @@ async def deploy(
             )
         else:
             settings = floor.FloorSettings(
-                bootstrap=ctx.bootstrap,
+                bootstrap=bootstrap,
                 mongodb_uri=ctx.mongodb_uri,
                 database=database,
                 topic_prefix=prefix,
-                group_id=f"{group_prefix}-floor",
+                group_id=f"{group_prefix}-orchestrator-floor",  # the principal's groups
                 doc_bytes=FLOOR_DOC_PAD,
                 command_bytes=FLOOR_COMMAND_PAD,
                 cas=kind == "floor-cas",
             )
-            groups = _start_floors(ctx, label, replicas, settings, services)
-        await wait_for_groups(ctx.bootstrap, groups, members=replicas, processes=services)
-        executor = _executor(ctx, prefix, group_prefix, fail_when)
+            groups = _start_floors(ctx, label, replicas, settings, principal,
+                                   services=services)  # fmt: skip
+        await wait_for_groups(bootstrap, groups, members=replicas, processes=services,
+                              security=admin)  # fmt: skip
+        executor = _executor(bootstrap, admin, prefix, group_prefix, fail_when)
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(ctx.mongodb_uri)
         try:
             async with executor:
@@ -185,20 +201,23 @@ def _start_orchestrators(
 
 def _start_floors(
     ctx: RunContext, label: str, replicas: int, settings: floor.FloorSettings,
-    services: list[Service],
+    principal: dict[str, str], *, services: list[Service],
 ) -> list[str]:  # fmt: skip
     """Start ``replicas`` floors into ``services``; returns their consumer group."""
+    env = settings.env() | principal
     for n in range(replicas):
         log = ctx.out_dir / "logs" / f"{label}-floor{n}.log"
-        services.append(Service.module(f"floor{n}", "bench.floor", settings.env(), log).start())
+        services.append(Service.module(f"floor{n}", "bench.floor", env, log).start())
     return [settings.group_id]
 
 
 def _executor(
-    ctx: RunContext, prefix: str, group_prefix: str, fail_when: FailWhen | None
-) -> InstantExecutor:
+    bootstrap: str, security: dict[str, Any], prefix: str, group_prefix: str,
+    fail_when: FailWhen | None,
+) -> InstantExecutor:  # fmt: skip
     return InstantExecutor(
-        ctx.bootstrap,
+        bootstrap,
+        security=security,
         command_topics=[t.topic(command_topic(e), prefix) for e in Executor],
         results_topic=t.topic(t.STEP_COMPLETED, prefix),
         finished_topic=t.topic(t.SESSION_FINISHED, prefix),

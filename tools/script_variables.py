@@ -50,6 +50,20 @@ SCRIPT_VARIABLES = [
         STACK_SH,
     ),
     ScriptVariable(
+        "CTS_KAFKA_AUTH",
+        "none",
+        "`scram`: the local Kafka requires SASL/SCRAM and enforces the ACLs (`make up "
+        "KAFKA_AUTH=scram`); each principal's settings in `$stack_dir/kafka-auth/<name>.env`",
+        "deploy/local/kafka_auth.sh",
+    ),
+    ScriptVariable(
+        "CTS_TEST_KAFKA_AUTH",
+        "none",
+        "`scram`: tests run on a private stack whose Kafka requires SASL/SCRAM and enforces "
+        "the ACLs, each service as its own principal (`make test-reliability-auth`)",
+        "libs/cts-testing/src/cts_testing/stack.py",
+    ),
+    ScriptVariable(
         "CTS_PYTHON",
         "$repo/.venv/bin/python",
         "The interpreter the stack script checks with",

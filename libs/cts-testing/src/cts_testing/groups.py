@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
@@ -20,10 +21,11 @@ async def wait_for_groups(
     members: int,
     processes: Sequence[Process] = (),
     within: float = 90,
+    security: dict[str, Any] | None = None,
 ) -> None:
     """Until every group is Stable with ``members`` members; fails at once when one of
-    ``processes`` exited (with its log's tail)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    ``processes`` exited (with its log's tail). ``security``: aiokafka's SASL/TLS arguments."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **(security or {}))
     await admin.start()
     try:
         deadline = time.monotonic() + within
