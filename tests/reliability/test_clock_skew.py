@@ -46,7 +46,8 @@ async def test_skewed_replicas_never_take_each_other_for_dead(
             for request in requests:
                 await publish(stack.kafka_bootstrap_servers,
                               topic(SESSION_REQUESTED, services.prefix), request,
-                              key=request.data.session_id)  # fmt: skip
+                              key=request.data.session_id,
+                              security=stack.kafka_options("client"))  # fmt: skip
             # Nobody runs Initialize: every command stays in its writer's outbox.
             await wait_until(lambda: len(commands_per_interaction(events)) == SESSIONS,
                              within=60, what="a command per session")  # fmt: skip
