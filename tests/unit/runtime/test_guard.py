@@ -1,4 +1,5 @@
-"""The message guard: bad input dead-lettered, infrastructure redelivered, bugs bounded."""
+"""The message guard: bad input dead-lettered, infrastructure retried until it is back, bugs
+retried a bounded number of times."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
 from pymongo.errors import ExecutionTimeout, NetworkTimeout, ServerSelectionTimeoutError
 
 from cts_runtime.decoding import BadMessage
@@ -35,6 +37,19 @@ class Broker:
         self.published.append((message, topic))
 
 
+@dataclass
+class FlakyBroker(Broker):
+    """Refuses the first ``refusals`` publishes as an unreachable Kafka does."""
+
+    refusals: int = 0
+
+    async def publish(self, message: Any, *, topic: str, key: bytes | None = None) -> None:
+        if self.refusals:
+            self.refusals -= 1
+            raise KafkaConnectionError("broker down")
+        await super().publish(message, topic=topic, key=key)
+
+
 def guard(broker: Broker, max_failures: int = 3) -> MessageGuard:
     return MessageGuard(
         broker,  # type: ignore[arg-type]  # a fake with the one method the guard calls
@@ -51,7 +66,7 @@ async def test_bad_message_goes_to_the_dead_letter_topic_with_the_reason() -> No
     async def work() -> None:
         raise BadMessage("schema-invalid StepCompleted: data.status: bad")
 
-    await guard(broker).run(Message(), work)  # type: ignore[arg-type]
+    await guard(broker).settle(Message(), work)  # type: ignore[arg-type]
     [(letter, topic)] = broker.published
     assert topic == "t1.cts.deadletter.v1"
     assert letter.reason == "schema-invalid StepCompleted: data.status: bad"
@@ -73,34 +88,58 @@ async def test_bad_message_goes_to_the_dead_letter_topic_with_the_reason() -> No
         ExecutionTimeout("operation exceeded time limit", code=50),  # ... its server-side one
     ],
 )
-async def test_infrastructure_failures_are_redelivered_not_dead_lettered(
+async def test_infrastructure_failures_are_retried_until_it_is_back_never_dead_lettered(
     failure: Exception,
 ) -> None:
     broker = Broker()
-    shared = guard(broker)
+    calls: list[int] = []
 
     async def work() -> None:
-        raise failure
+        calls.append(1)
+        if len(calls) <= 10:
+            raise failure
 
-    for _ in range(10):
-        with pytest.raises(type(failure)):
-            await shared.run(Message(), work)  # type: ignore[arg-type]
+    await guard(broker).settle(Message(), work)  # type: ignore[arg-type]
+    assert len(calls) == 11
     assert broker.published == []
 
 
 async def test_an_unexpected_error_is_retried_then_dead_lettered() -> None:
     broker = Broker()
-    shared = guard(broker, max_failures=3)
+    calls: list[int] = []
 
     async def work() -> None:
+        calls.append(1)
         raise KeyError("bug")
 
-    for _ in range(2):
-        with pytest.raises(KeyError):
-            await shared.run(Message(), work)  # type: ignore[arg-type]
-    await shared.run(Message(), work)  # type: ignore[arg-type]  # third strike: dead-lettered
+    await guard(broker, max_failures=3).settle(Message(), work)  # type: ignore[arg-type]
+    assert len(calls) == 3, "two retries, then the third failure dead-letters it"
     [(letter, _)] = broker.published
     assert letter.reason == "handler failed 3 times: KeyError: 'bug'"
+
+
+async def test_an_error_that_goes_away_is_not_dead_lettered() -> None:
+    broker = Broker()
+    calls: list[int] = []
+
+    async def work() -> None:
+        calls.append(1)
+        if len(calls) < 3:
+            raise KeyError("flaky")
+
+    await guard(broker, max_failures=3).settle(Message(), work)  # type: ignore[arg-type]
+    assert (len(calls), broker.published) == (3, [])
+
+
+async def test_a_dead_letter_waits_for_kafka_to_come_back() -> None:
+    broker = FlakyBroker(refusals=2)
+
+    async def work() -> None:
+        raise BadMessage("not a contract")
+
+    await guard(broker).settle(Message(), work)  # type: ignore[arg-type]
+    [(letter, _)] = broker.published
+    assert (broker.refusals, letter.reason) == (0, "not a contract")
 
 
 async def test_a_large_payload_is_capped_in_the_dead_letter() -> None:
@@ -109,7 +148,7 @@ async def test_a_large_payload_is_capped_in_the_dead_letter() -> None:
     async def work() -> None:
         raise BadMessage("too big")
 
-    await guard(broker).run(Message(body=b"x" * 200_000), work)  # type: ignore[arg-type]
+    await guard(broker).settle(Message(body=b"x" * 200_000), work)  # type: ignore[arg-type]
     [(letter, _)] = broker.published
     assert letter.payload_size == 200_000
     assert letter.truncated is True

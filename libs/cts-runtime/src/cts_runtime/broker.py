@@ -48,19 +48,23 @@ def make_broker(settings: KafkaSettings, *, client_id: str, **kwargs: Any) -> Ka
     )
 
 
-def consumer_options(settings: ServiceSettings, *, group: str) -> dict[str, Any]:
-    """Consumer settings for steps that may run for ``step_deadline_s``.
+MAX_POLL_INTERVAL_MS = 60_000
+"""A member that has not polled for this long is stuck (its event loop blocked) and leaves the
+group, so its partitions move. Handlers never block polling (``subscribe`` runs them beside
+the consumer), so this no longer has to exceed a step's deadline."""
 
-    aiokafka polls nothing while a handler runs, so ``max_poll_interval_ms`` must exceed the
-    longest step or the member is evicted mid-step and the message runs twice elsewhere.
-    The offset is committed after the handler (at-least-once); handlers are idempotent.
+
+def consumer_options(settings: ServiceSettings, *, group: str) -> dict[str, Any]:
+    """Consumer settings of every subscription.
+
+    Offsets are committed by the subscription's window (``AckPolicy.MANUAL``), each partition
+    up to its lowest unfinished message: at-least-once, and handlers are idempotent.
     """
     return {
         "group_id": f"{settings.group_prefix}-{group}",
         "auto_offset_reset": "earliest",
-        "max_poll_interval_ms": (settings.step_deadline_s + 300) * 1000,
+        "max_poll_interval_ms": MAX_POLL_INTERVAL_MS,
         "session_timeout_ms": 30_000,
         "heartbeat_interval_ms": 3_000,
-        "max_poll_records": 1,
-        "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "ack_policy": AckPolicy.MANUAL,
     }

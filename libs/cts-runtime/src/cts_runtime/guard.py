@@ -1,6 +1,12 @@
 """Every consumer's safety net: bad input is dead-lettered, infrastructure failures are
-redelivered, and an unexpected error on one message is retried a bounded number of times
-before that message is dead-lettered — never a crash loop, never a silent drop."""
+retried until the infrastructure is back, and an unexpected error on one message is retried a
+bounded number of times before that message is dead-lettered — never a crash loop, never a
+silent drop.
+
+Retries happen in place, holding the message (and its key) in the window: with many
+messages in flight, seeking a partition back would hand out again every later message of
+it, finished or running. Its offset is not committed meanwhile, so a crash redelivers it.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +30,9 @@ RETRYABLE: tuple[type[BaseException], ...] = (
     KafkaError,
     ConnectionError,
 )
-"""Infrastructure that will come back: redeliver the message, do not give up on it."""
+"""Infrastructure that will come back: try the message again, do not give up on it."""
+
+MAX_OUTAGE_DELAY_S = 30.0
 
 log = get_logger(__name__)
 
@@ -44,42 +52,51 @@ class MessageGuard:
         self._deadletter_topic = topic(DEADLETTER, topic_prefix)
         self._max_failures = max_failures
         self._retry_delay_s = retry_delay_s
-        self._failures: dict[tuple[str, int, int], int] = {}
 
-    async def run(self, message: KafkaMessage, work: Callable[[], Awaitable[Any]]) -> None:
+    async def settle(self, message: KafkaMessage, work: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``work`` for ``message`` until it succeeds or the message is dead-lettered."""
         raw = message.raw_message
-        where: tuple[str, int, int] = (raw.topic, raw.partition, raw.offset)  # type: ignore[union-attr]
-        try:
-            await work()
-        except BadMessage as exc:
-            await self.dead_letter(message, exc.reason)
-        except RETRYABLE as exc:
-            log.warning(
-                "infrastructure unavailable; message will be redelivered",
-                error=type(exc).__name__,
-                topic=where[0],
-                offset=where[2],
-            )
-            await asyncio.sleep(self._retry_delay_s)
-            raise
-        except Exception as exc:
-            count = self._failures.get(where, 0) + 1
-            self._failures[where] = count
-            if count < self._max_failures:
-                log.exception(
-                    "handler failed; message will be redelivered",
-                    attempt=count,
-                    topic=where[0],
-                    offset=where[2],
-                )
-                await asyncio.sleep(self._retry_delay_s * count)
-                raise
-            self._failures.pop(where, None)
-            await self.dead_letter(
-                message, f"handler failed {count} times: {type(exc).__name__}: {exc}"[:2000]
-            )
-        else:
-            self._failures.pop(where, None)
+        where = {"topic": raw.topic, "offset": raw.offset}  # type: ignore[union-attr]
+        failures = outages = 0
+        while True:
+            try:
+                await work()
+                return
+            except BadMessage as exc:
+                reason = exc.reason
+            except RETRYABLE as exc:
+                outages += 1
+                delay = self._outage_delay(outages)
+                log.warning("infrastructure unavailable; the message is tried again",
+                            error=type(exc).__name__, retry_in_s=delay, **where)  # fmt: skip
+                await asyncio.sleep(delay)
+                continue
+            except Exception as exc:
+                failures += 1
+                if failures < self._max_failures:
+                    log.exception("handler failed; the message is tried again",
+                                  attempt=failures, **where)  # fmt: skip
+                    await asyncio.sleep(self._retry_delay_s * failures)
+                    continue
+                reason = f"handler failed {failures} times: {type(exc).__name__}: {exc}"[:2000]
+            await self._dead_letter_until_sent(message, reason)
+            return
+
+    def _outage_delay(self, outages: int) -> float:
+        delay: float = self._retry_delay_s * 2 ** min(outages - 1, 10)
+        return min(delay, MAX_OUTAGE_DELAY_S)
+
+    async def _dead_letter_until_sent(self, message: KafkaMessage, reason: str) -> None:
+        outages = 0
+        while True:
+            try:
+                await self.dead_letter(message, reason)
+                return
+            except RETRYABLE as exc:
+                outages += 1
+                log.warning("could not dead-letter the message; trying again",
+                            error=type(exc).__name__)  # fmt: skip
+                await asyncio.sleep(self._outage_delay(outages))
 
     async def dead_letter(self, message: KafkaMessage, reason: str) -> None:
         raw = message.raw_message

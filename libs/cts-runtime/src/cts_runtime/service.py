@@ -30,6 +30,7 @@ from cts_runtime.observability.health import ReadinessCheck
 from cts_runtime.observability.serving import HttpSettings
 from cts_runtime.observability.wiring import Observability
 from cts_runtime.settings import ServiceSettings
+from cts_runtime.subscribe import drain
 
 T = TypeVar("T")
 
@@ -64,7 +65,13 @@ class Service:
         async def close_clients() -> None:
             await clients.aclose()
 
-        app = FastStream(self.broker, on_startup=[open_clients], after_shutdown=[close_clients])
+        async def finish_handlers() -> None:
+            await drain(self.broker)
+
+        # Handlers run beside the consumer: they finish (or are cancelled and redelivered)
+        # and their offsets are committed before the broker stops, the clients after it.
+        app = FastStream(self.broker, on_startup=[open_clients], on_shutdown=[finish_handlers],
+                         after_shutdown=[close_clients])  # fmt: skip
         return self.observability.asgi_app(
             app,
             self.broker,

@@ -75,8 +75,27 @@ class ServiceSettings(KafkaSettings, MongoSettings):
     max_handler_failures: int = Field(
         default=5, ge=1, description="Unexpected errors on one message before it is dead-lettered"
     )
+    max_in_flight: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description="Messages one replica handles at once per subscription (one at a time per "
+        "session); a full window pauses reading until one finishes",
+    )
+    drain_grace_s: float = Field(
+        default=5,
+        ge=0,
+        le=120,
+        description="At shutdown and when a rebalance takes partitions away: how long running "
+        "handlers get to finish (at shutdown the rest are cancelled and redelivered)",
+    )
     fault_kill_before_answer: Step | None = Field(
         default=None,
         description="Reliability tests only: an executor SIGKILLs itself after running this "
         "step and before publishing its answer (a crash between the work and the answer)",
+    )
+    fault_kill_at_full_window: bool = Field(
+        default=False,
+        description="Reliability tests only: SIGKILL this process when a subscription's window "
+        "is full again after some of its messages finished",
     )

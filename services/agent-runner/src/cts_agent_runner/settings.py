@@ -19,6 +19,13 @@ Effort = Literal["low", "medium", "high", "xhigh", "max"]
 
 class AgentRunnerSettings(ServiceSettings):
     service_name: str = "agent-runner"
+    max_in_flight: int = Field(
+        default=128,
+        ge=1,
+        le=1024,
+        description="Agent steps run at once (one per session): a step mostly waits for the "
+        "model, so one replica holds many conversations",
+    )
 
     anthropic_api_key: SecretStr | None = Field(
         default=None,

@@ -13,6 +13,13 @@ from cts_runtime.settings import ServiceSettings
 
 class GitCommitterSettings(ServiceSettings):
     service_name: str = "git-committer"
+    max_in_flight: int = Field(
+        default=8,
+        ge=1,
+        le=1024,
+        description="Git steps (and workspace cleanups) run at once: each runs git "
+        "processes, so a few keep the CPU and disk busy",
+    )
 
     git_allow_file_urls: bool = Field(
         default=False, description="Accept file:// repositories (tests and the local demo only)"

@@ -29,10 +29,6 @@ from cts_store.retention import Retention
 
 log = get_logger(__name__)
 
-HANDLER_POLL_INTERVAL_MS = 60_000
-"""Steps are slow but the orchestrator's own handlers are quick: a short poll interval
-detects a dead replica fast."""
-
 
 def build_app(settings: OrchestratorSettings | None = None) -> ObservedAsgi:
     settings = settings or OrchestratorSettings()
@@ -47,11 +43,9 @@ def build_app(settings: OrchestratorSettings | None = None) -> ObservedAsgi:
 
     # One group per topic: a subscription change on one topic never rebalances the other.
     subscribe(service.broker, settings, topic_name=SESSION_REQUESTED, model=SessionRequested,
-              handler=on_requested, group="orchestrator-requests",
-              max_poll_interval_ms=HANDLER_POLL_INTERVAL_MS)  # fmt: skip
+              handler=on_requested, group="orchestrator-requests")  # fmt: skip
     subscribe(service.broker, settings, topic_name=STEP_COMPLETED, model=StepCompleted,
-              handler=on_completed, group="orchestrator-results",
-              max_poll_interval_ms=HANDLER_POLL_INTERVAL_MS)  # fmt: skip
+              handler=on_completed, group="orchestrator-results")  # fmt: skip
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:

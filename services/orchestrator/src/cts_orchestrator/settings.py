@@ -19,6 +19,13 @@ RENAMED = ("INITIALIZE", "GENERATE", "RUN_TESTS", "FIX", "FINALIZE")
 
 class OrchestratorSettings(ServiceSettings):
     service_name: str = "orchestrator"
+    max_in_flight: int = Field(
+        default=64,
+        ge=1,
+        le=1024,
+        description="Messages handled at once per topic (one at a time per session): its "
+        "handlers wait on MongoDB and Kafka round trips, not CPU",
+    )
     sweep_interval_s: float = Field(default=5.0, gt=0, description="How often the sweeper runs")
     outbox_grace_s: float = Field(
         default=10.0,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from cts_runtime.settings import ServiceSettings
@@ -26,6 +26,13 @@ class TestRunnerSettings(ServiceSettings):
         description="Extra variable names passed to the tests (comma-separated)",
     )
     test_concurrency: int = Field(default=1, ge=1, le=64, description="Runs at once per replica")
+    max_in_flight: int = Field(
+        default=0,
+        ge=0,
+        le=1024,
+        description="RunTests commands taken at once; 0 (the default) means test_concurrency: "
+        "a command taken beyond the slots would wait for one while its deadline runs",
+    )
     test_runner: Literal["auto", "exunit", "pytest"] = Field(
         default="auto", description="auto: pytest for a .py test file, ExUnit otherwise"
     )
@@ -76,6 +83,12 @@ class TestRunnerSettings(ServiceSettings):
         description="Where each run's private copy of the working tree is made (default: the "
         "system temporary directory); never on the shared workspace volume",
     )
+
+    @model_validator(mode="after")
+    def _window_is_the_slots(self) -> Self:
+        if self.max_in_flight == 0:
+            self.max_in_flight = self.test_concurrency
+        return self
 
     @field_validator("test_env_allow", "sandbox_readonly_paths", mode="before")
     @classmethod
