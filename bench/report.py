@@ -46,6 +46,10 @@ def targets(results: dict[str, Any]) -> list[Row]:
     if b3 := results.get("b3"):
         value = b3["latency_ratio_p50"]
         out.append(["B3 p50 at fix 10 / fix 1 <= 1.2 (flat)", value, value <= 1.2])
+    if b4 := results.get("b4"):
+        for row in b4["rows"]:
+            if row["n"] == 100:
+                out.append(["B4 N=100 makespan / N=1 <= 1.5", row["vs_one"], row["vs_one"] <= 1.5])
     if b5 := results.get("b5"):
         value = b5["ratio"]["bubblewrap_vs_bare"]
         out.append(["B5 warm RunTests sandboxed / bare <= 1.3", value, value <= 1.3])
@@ -153,6 +157,8 @@ def markdown(results: dict[str, Any]) -> str:
             "session document (the embedded audit trail); nothing else grows.",
             "",
         ]
+    if b4 := results.get("b4"):
+        lines += _b4(b4)
     if b5 := results.get("b5"):
         lines += _b5(b5)
     if rows := targets(results):
@@ -162,6 +168,26 @@ def markdown(results: dict[str, Any]) -> str:
         )
         lines.append("")
     return "\n".join(lines)
+
+
+def _b4(b4: dict[str, Any]) -> list[str]:
+    services = list(b4["peak_rss_mb"])
+    lines = [
+        "## B4 sessions at once through the real services",
+        "",
+        f"One replica of each service; the model answers each of {b4['turns']} turns after "
+        f"{b4['delay_s']} s; expect=none. N = 1 runs {len(b4['baseline_runs_s'])} times "
+        f"({' / '.join(str(s) for s in b4['baseline_runs_s'])} s), its median is the baseline.",
+        "",
+    ]
+    lines += _table(
+        ["N", "makespan s", "makespan / N=1", "median session s",
+         *(f"{name} CPU s" for name in services)],
+        [[r["n"], r["makespan_s"], r["vs_one"], r["median_session_s"],
+          *(r["cpu_s"][name] for name in services)] for r in b4["rows"]],
+    )  # fmt: skip
+    rss = ", ".join(f"{name} {mb}" for name, mb in b4["peak_rss_mb"].items())
+    return [*lines, "", f"Peak RSS per service (MB): {rss}.", ""]
 
 
 def _b5(b5: dict[str, Any]) -> list[str]:

@@ -1,4 +1,4 @@
-"""``python -m bench.run``: run B1, B2, B3 and B5 against the real local stack, print the
+"""``python -m bench.run``: run B1, B2, B3, B4 and B5 against the real local stack, print the
 table, write ``bench-results/<run id>.{json,md}`` (and ``latest.*``).
 
 Every run has its own topics, databases and consumer groups and removes them at the end; every
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import b1_latency, b2_throughput, b3_growth, b5_run_tests, report
+from bench import b1_latency, b2_throughput, b3_growth, b4_sessions, b5_run_tests, report
 from bench.context import RunContext
 from bench.machine import Snapshot, busy_percent, describe
 from bench.processes import REPO_ROOT
@@ -33,12 +33,14 @@ def _ints(text: str) -> tuple[int, ...]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--only", default="b1,b2,b3,b5", help="comma-separated: b1,b2,b3,b5")
+    parser.add_argument("--only", default="b1,b2,b3,b4,b5", help="comma-separated: b1,b2,b3,b4,b5")
     parser.add_argument("--transitions", type=int, default=2000, help="B1 transitions per system")
     parser.add_argument("--sizes", type=_ints, default=(1, 10, 100, 1000), help="B2 N values")
     parser.add_argument("--replicas", type=_ints, default=(1, 2), help="B2 replica counts")
     parser.add_argument("--cap", type=float, default=30, help="B2: longest wait for one burst (s)")
     parser.add_argument("--b3-sessions", type=int, default=20, help="B3 sessions per group")
+    parser.add_argument("--b4-sizes", type=_ints, default=(1, 10, 100), help="B4 N values")
+    parser.add_argument("--b4-delay", type=float, default=3.0, help="B4: seconds per model turn")
     parser.add_argument("--b5-repetitions", type=int, default=7, help="B5 warm runs per way")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results")
     parser.add_argument(
@@ -122,6 +124,8 @@ async def run(
             "sizes": list(args.sizes),
             "replicas": list(args.replicas),
             "b3_sessions": args.b3_sessions,
+            "b4_sizes": list(args.b4_sizes),
+            "b4_delay_s": args.b4_delay,
             "orchestrator_env": extra,
             "variants": {name: str(tree or "current") for name, tree in variants.items()},
             "variant_env": variant_env,
@@ -145,6 +149,10 @@ async def run(
                 )
             elif phase == "b3":
                 results["b3"] = await b3_growth.run(ctx, sessions=args.b3_sessions)
+            elif phase == "b4":
+                results["b4"] = await b4_sessions.run(
+                    ctx, sizes=args.b4_sizes, delay_s=args.b4_delay
+                )
             elif phase == "b5":
                 results["b5"] = await b5_run_tests.run(repetitions=args.b5_repetitions)
             else:

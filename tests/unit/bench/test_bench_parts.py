@@ -86,3 +86,46 @@ def test_b5_reports_the_sandboxed_step_against_the_bare_run() -> None:
     text = report.markdown(results)
     assert "bubblewrap / bare **1.5**" in text
     assert ["B5 warm RunTests sandboxed / bare <= 1.3", 1.5, False] in report.targets(results)
+
+
+def test_b4_scripts_a_valid_conversation_per_session_each_turn_delayed() -> None:
+    from bench.b4_sessions import conversation  # noqa: PLC0415
+    from cts_testing.scripted_llm.script import parse_script  # noqa: PLC0415
+
+    script = parse_script([conversation("s-1", 3.0), conversation("s-2", 3.0)])
+    first = script.conversations[0]
+    assert first.match.contains == "Session: s-1"
+    assert [turn.delay_s for turn in first.turns] == [3.0, 3.0, 3.0]
+
+
+def test_b4_reports_makespans_against_one_session_and_rss_per_service() -> None:
+    from bench import report  # noqa: PLC0415
+
+    cpu = {"orchestrator": 1.0, "agent-runner": 2.0}
+    results = {
+        "run_id": "r",
+        "started_at": "t",
+        "duration_s": 1,
+        "machine": {"commit": "c", "cpus": 2, "cpu_model": "x", "python": "3.11"},
+        "load": {"loadavg_start": 0, "loadavg_end": 0, "busy_percent": 0},
+        "b4": {
+            "delay_s": 3.0,
+            "turns": 3,
+            "baseline_runs_s": [10.0, 10.2, 10.1],
+            "rows": [
+                {"n": 1, "makespan_s": 10.1, "vs_one": 1.0, "median_session_s": 10.1, "cpu_s": cpu},
+                {
+                    "n": 100,
+                    "makespan_s": 16.2,
+                    "vs_one": 1.6,
+                    "median_session_s": 13.0,
+                    "cpu_s": cpu,
+                },
+            ],  # fmt: skip
+            "peak_rss_mb": {"orchestrator": 90.0, "agent-runner": 150.0},
+        },
+    }
+    text = report.markdown(results)
+    assert "| 100 | 16.2 | 1.6 | 13.0 | 1.0 | 2.0 |" in text
+    assert "orchestrator 90.0, agent-runner 150.0" in text
+    assert ["B4 N=100 makespan / N=1 <= 1.5", 1.6, False] in report.targets(results)

@@ -29,8 +29,9 @@ SCRIPTED_HEADER = "x-cts-scripted"
 _SECRET_HEADERS = ("x-api-key", "authorization")
 
 
-def _matches(conversation: Conversation, body: dict[str, Any]) -> bool:
-    texts = user_texts(body)
+def _matches(conversation: Conversation, texts: list[str]) -> bool:
+    """``texts``: the request's user texts (``user_texts``), parsed once per request: a
+    script of many conversations is matched against every request."""
     match = conversation.match
     if match.contains is not None and (not texts or match.contains not in texts[0]):
         return False
@@ -75,10 +76,11 @@ class ScriptedLLM:
             }
 
     def _take_turn(self, body: dict[str, Any]) -> tuple[Conversation, int, Turn] | None:
+        texts = user_texts(body)
         with self._lock:
             for index, conversation in enumerate(self.script.conversations):
                 cursor = self._cursors[index]
-                if cursor < len(conversation.turns) and _matches(conversation, body):
+                if cursor < len(conversation.turns) and _matches(conversation, texts):
                     self._cursors[index] += 1
                     return conversation, cursor, conversation.turns[cursor]
         return None
