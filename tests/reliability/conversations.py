@@ -78,6 +78,23 @@ def replay_tag(session_id: str) -> str:
     return f"(reliability replay {session_id})"
 
 
+def _resumable_turns(test_source: str, *, delay_s: float) -> list[dict[str, Any]]:
+    """Every turn but the last writes both files: a run killed at any call and resumed from
+    its checkpoint by another replica ends with the files written, whichever turn it gets."""
+    write = {
+        "delay_s": delay_s,
+        "content": [
+            {"type": "tool_use", "name": "write_file",
+             "input": {"path": FIXTURE_FILE,
+                       "content": (FILES / "user_registration_fixtures.ex").read_text()}},
+            {"type": "tool_use", "name": "write_file",
+             "input": {"path": TEST_FILE, "content": test_source}},
+        ],
+    }  # fmt: skip
+    done = {"delay_s": delay_s, "content": [{"type": "text", "text": "Wrote both files."}]}
+    return [write, write, done]
+
+
 def conversations_for(
     session_id: str,
     *,
@@ -85,6 +102,7 @@ def conversations_for(
     slow_tests: bool = False,
     generate_delay_s: float = 0,
     interrupted_call: bool = False,
+    resumable: bool = False,
 ) -> list[dict[str, Any]]:
     """One session's replay, matched by its id (its request's component description carries
     ``replay_tag``, and the first prompt the description), so many sessions can run at once
@@ -93,6 +111,9 @@ def conversations_for(
     ``broken``: the first generation does not compile and one fix repairs it (RED_WITH_FIX).
     ``interrupted_call``: the first model call of Generate is answered only after 60 s, by
     which time the test has killed the agent-runner; a fresh run takes the next conversation.
+    ``resumable``: the agent-runner may be killed at any of Generate's calls (each turn after
+    ``generate_delay_s``) and its run resumed elsewhere: the turns write the files again and
+    again, and a spare last turn answers a resumed run whose "done" was lost with the kill.
     """
     fixed = (
         slow_test_source()
@@ -112,10 +133,19 @@ def conversations_for(
                 ],
             }
         )
+    generate = {**match, "step": "generate_tests_and_fixtures"}
+    if resumable:
+        assert not broken, "a resumable generation compiles the first time"
+        turns = _resumable_turns(first, delay_s=generate_delay_s)
+        conversations.append({"name": f"{session_id}:generate", "match": generate,
+                              "turns": turns})  # fmt: skip
+        conversations.append({"name": f"{session_id}:spare", "match": generate,
+                              "turns": turns[-1:]})  # fmt: skip
+        return conversations
     conversations.append(
         {
             "name": f"{session_id}:generate",
-            "match": {**match, "step": "generate_tests_and_fixtures"},
+            "match": generate,
             "turns": _generate_turns(first, delay_s=generate_delay_s),
         }
     )

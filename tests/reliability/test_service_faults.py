@@ -213,14 +213,16 @@ async def test_git_committer_killed_between_committing_and_publishing(
 
 
 async def test_second_replicas_join_while_sessions_run(stack: Endpoints, tmp_path: Path) -> None:
-    """A rebalance on every consumer group mid-run: work moves between replicas, nothing is
-    done twice in a way anyone can see, nothing is lost."""
+    """A rebalance on every consumer group mid-window: the agent-runner holds several model
+    conversations, each longer than the grace a revocation gives them (5 s), when a second
+    replica of every service joins. Work moves between replicas, nothing is done twice in a
+    way anyone can see (no model turn is asked twice), nothing is lost."""
     started = time.monotonic()
     request_ids = [f"rebalance-{n}" for n in range(6)]
     sids = [session_id(r) for r in request_ids]
     script: list[dict[str, Any]] = []
     for sid in sids:
-        script += conversations_for(sid, generate_delay_s=1.5)
+        script += conversations_for(sid, generate_delay_s=8)
     async with fleet(stack, tmp_path, script) as services:
         async with (
             observer(stack, services.prefix) as events,
@@ -229,7 +231,11 @@ async def test_second_replicas_join_while_sessions_run(stack: Endpoints, tmp_pat
             bares = {}
             for request_id, sid in zip(request_ids, sids, strict=True):
                 _, bares[sid] = await _request(services, request_id)
-            await events.wait_for(lambda e: len(events_of(events, STEP_COMPLETED)) >= 3, 90)
+
+            async def conversations_running() -> bool:
+                return len({c["conversation"] for c in await services.model_requests()}) >= 3
+
+            await wait_until(conversations_running, within=90, what="three model conversations")
             joined = [services.start(role) for role in ("orchestrator", "git", "agent", "tests")]
             await wait_finished(events, sids, within=240, fleet=services)
             verdicts = await verify(db, events, {s: Expected(bares[s], RED) for s in sids})
@@ -238,8 +244,12 @@ async def test_second_replicas_join_while_sessions_run(stack: Endpoints, tmp_pat
             for p in joined
             if "step started" in p.log_tail(2000) or "result recorded" in p.log_tail(2000)
         ]
+        calls = await services.model_requests()
+        remaining = await services.remaining_turns()
+    assert [c for c in calls if c["status"] != 200] == [], "no turn was asked for twice"
+    assert set(remaining.values()) == {0}, remaining
     report(
-        "second replica of every service joins mid-run",
+        "second replica of every service joins mid-window",
         verdicts,
         started,
         new_replicas_that_worked=",".join(worked) or "none",

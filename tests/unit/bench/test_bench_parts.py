@@ -121,7 +121,7 @@ def test_b4_reports_makespans_against_one_session_and_rss_per_service() -> None:
                     "median_session_s": 13.0,
                     "cpu_s": cpu,
                 },
-            ],  # fmt: skip
+            ],
             "peak_rss_mb": {"orchestrator": 90.0, "agent-runner": 150.0},
         },
     }

@@ -64,7 +64,7 @@ def consumer_options(settings: ServiceSettings, *, group: str) -> dict[str, Any]
         "group_id": f"{settings.group_prefix}-{group}",
         "auto_offset_reset": "earliest",
         "max_poll_interval_ms": MAX_POLL_INTERVAL_MS,
-        "session_timeout_ms": 30_000,
-        "heartbeat_interval_ms": 3_000,
+        "session_timeout_ms": settings.kafka_session_timeout_s * 1000,
+        "heartbeat_interval_ms": min(3_000, settings.kafka_session_timeout_s * 1000 // 3),
         "ack_policy": AckPolicy.MANUAL,
     }

@@ -82,6 +82,13 @@ class ServiceSettings(KafkaSettings, MongoSettings):
         description="Messages one replica handles at once per subscription (one at a time per "
         "session); a full window pauses reading until one finishes",
     )
+    kafka_session_timeout_s: int = Field(
+        default=30,
+        ge=6,
+        le=300,
+        description="A replica that stops heartbeating keeps its partitions this long: after a "
+        "crash, its messages wait this long for another replica",
+    )
     drain_grace_s: float = Field(
         default=5,
         ge=0,
