@@ -266,6 +266,32 @@ def test_keda_scales_each_executor_on_its_consumer_groups_lag(render: Render) ->
     assert of_kind(manifests, "HorizontalPodAutoscaler") == {}
 
 
+def test_the_lag_thresholds_follow_what_a_pod_holds(render: Render) -> None:
+    """In-flight commands count as lag until they finish: a pod is full at a lag of its
+    window, and KEDA scales out at 80% of it by default."""
+    thresholds = {
+        name: obj["spec"]["triggers"][0]["metadata"]["lagThreshold"]
+        for name, obj in of_kind(render(*EVERYTHING), "ScaledObject").items()
+    }
+    assert thresholds == {"rel-cts-agent-runner": "102", "rel-cts-test-runner": "1",
+                          "rel-cts-git-committer": "6"}  # fmt: skip
+    changed = render(*EVERYTHING, "concurrency.agentRunner=50",
+                     "autoscaling.targetWindowUtilizationPercentage=50")  # fmt: skip
+    agent = of_kind(changed, "ScaledObject")["rel-cts-agent-runner"]
+    assert agent["spec"]["triggers"][0]["metadata"]["lagThreshold"] == "25"
+
+
+def test_each_service_gets_its_window(render: Render) -> None:
+    windows = {}
+    for name, deployment in of_kind(render("concurrency.testRunner=3"), "Deployment").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = env_of(container)
+        window = env.get("CTS_MAX_IN_FLIGHT") or env["CTS_TEST_CONCURRENCY"]
+        windows[name.removeprefix("rel-cts-")] = (window["value"], "CTS_MAX_IN_FLIGHT" in env)
+    assert windows == {"orchestrator": ("64", True), "agent-runner": ("128", True),
+                       "git-committer": ("8", True), "test-runner": ("3", False)}  # fmt: skip
+
+
 def test_without_keda_the_executors_get_cpu_autoscalers(render: Render) -> None:
     manifests = render("autoscaling.enabled=true", "autoscaling.maxReplicas.testRunner=6")
     hpas = of_kind(manifests, "HorizontalPodAutoscaler")
@@ -327,6 +353,7 @@ def test_retention_reaches_every_service_as_whole_seconds(render: Render) -> Non
         ),
         ("topics.partitions=0", "/topics/partitions"),
         ("autoscaling.maxReplicas.agentRunner=0", "/autoscaling/maxReplicas/agentRunner"),
+        ("concurrency.agentRunner=0", "/concurrency/agentRunner"),
         ("workspace.persistence.accessModes[0]=ReadWriteSometimes", "/workspace/persistence"),
         ("config.PATH=/evil", "'PATH' does not match pattern"),
         ("tracing.otlpEndpoint=otel:4318", "/tracing/otlpEndpoint"),
