@@ -110,9 +110,10 @@ class Window:
             self._throttle()
 
     def assigned(self, partitions: Collection[TopicPartition]) -> None:
-        """A rebalance gave this member ``partitions``: reading starts at their commits."""
+        """A rebalance gave this member ``partitions``: reading starts again at their commits,
+        so their offsets are tracked afresh."""
         for partition in partitions:
-            self._partitions.setdefault(partition, PartitionOffsets())
+            self._partitions[partition] = PartitionOffsets()
         if self._consumer is not None and (self._paused or self._closing):
             self._consumer.pause(*partitions)
 
@@ -214,13 +215,17 @@ class Window:
     async def _commit(self, partitions: Collection[TopicPartition]) -> bool:
         """Commit each partition's point if it moved; False if Kafka refused."""
         consumer = self._consumer
+        if consumer is None:
+            return True
+        assigned = consumer.assignment()  # a partition in the middle of a rebalance waits
         moved = [
             (offsets, partition, point)
             for partition in partitions
-            if (offsets := self._partitions.get(partition)) is not None
+            if partition in assigned
+            and (offsets := self._partitions.get(partition)) is not None
             and (point := offsets.to_commit()) is not None
         ]
-        if consumer is None or not moved:
+        if not moved:
             return True
         try:
             await consumer.commit({partition: point for _, partition, point in moved})
