@@ -167,3 +167,22 @@ def _finished() -> SessionFinished:
         status="complete", outcome=Outcome(), started_at=now, finished_at=now,
     )  # fmt: skip
     return SessionFinished(source="cts/tests", subject="s-1", data=data)
+
+
+def test_every_window_is_on_the_metrics_page() -> None:
+    from prometheus_client import generate_latest  # noqa: PLC0415
+
+    from cts_runtime.service import Service  # noqa: PLC0415
+
+    settings = ServiceSettings(service_name="metrics-test", topic_prefix=PREFIX)
+    service = Service.create(settings, client_id="metrics-test")
+
+    async def handler(event: SessionFinished) -> None:
+        pass
+
+    subscribe(service.broker, settings, topic_name=SESSION_FINISHED, model=SessionFinished,
+              handler=handler, group="cleanup", max_in_flight=7)  # fmt: skip
+    page = generate_latest(service.observability.registry).decode()
+    name = f'subscription="cleanup/{SESSION_FINISHED}"'
+    assert f"cts_messages_in_flight{{{name}}} 0.0" in page
+    assert f"cts_messages_in_flight_limit{{{name}}} 7.0" in page

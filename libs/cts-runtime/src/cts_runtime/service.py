@@ -28,6 +28,7 @@ from cts_runtime.logs import configure_logging
 from cts_runtime.observability.asgi import ObservedAsgi
 from cts_runtime.observability.health import ReadinessCheck
 from cts_runtime.observability.serving import HttpSettings
+from cts_runtime.observability.windows import WindowCollector
 from cts_runtime.observability.wiring import Observability
 from cts_runtime.settings import ServiceSettings
 from cts_runtime.subscribe import drain
@@ -48,6 +49,7 @@ class Service:
         configure_logging(settings.log_level, settings.log_format)
         observability = Observability.create(settings.service_name)
         broker = make_broker(settings, client_id=client_id, middlewares=observability.middlewares())
+        observability.registry.register(WindowCollector(broker))
         return cls(settings, broker, observability)
 
     def app(
