@@ -4,7 +4,8 @@ One replica of each service (orchestrator, git-committer, agent-runner, test-run
 process on the local stack; the scripted Messages API server answers each of a generation's
 three turns (read the design, write the two files, done) after ``delay_s``. Sessions expect no
 test run (``expect=none``: Initialize, GenerateTestsAndFixtures, Finalize), each on a bare
-repository of its own, so what B4 measures is how many sessions one replica of each service
+repository of its own in a project of its own (the git-committer keeps one mirror per project
+and updates it under a lock), so what B4 measures is how many sessions one replica of each service
 carries while the model thinks, not ``mix test`` (B5 prices that).
 
 makespan(N) is from the first request to the last ``SessionFinished``; N = 1 is run three
@@ -25,7 +26,7 @@ from cts_contracts import SessionRequested
 from cts_contracts.naming import session_id_for
 from cts_testing.factories import session_requested
 
-ACCOUNT, PROJECT = "bench", "b4"
+ACCOUNT = "bench"
 MODULE = "MyApp.Accounts.UserRegistration"
 FILES = REPO_ROOT / "examples" / "scripts" / "files"
 TEST_FILE = "test/my_app/accounts/user_registration_test.exs"
@@ -54,9 +55,13 @@ def conversation(session_id: str, delay_s: float) -> dict[str, Any]:
     }
 
 
+def _project(request_id: str) -> str:
+    return f"p-{request_id}"
+
+
 def _request(deployed: Fleet, request_id: str) -> SessionRequested:
     return session_requested(
-        account_id=ACCOUNT, project_id=PROJECT, request_id=request_id,
+        account_id=ACCOUNT, project_id=_project(request_id), request_id=request_id,
         component={"module_name": MODULE, "type": "service"},
         repository={"url": deployed.repository(request_id), "base_ref": "main", "push": True},
         options={"expect": "none"},
@@ -87,7 +92,7 @@ async def run(
     plan |= {f"n1-{i}": 1 for i in range(BASELINE_RUNS)}
     request_ids = {label: [f"{label}-{i}" for i in range(n)] for label, n in plan.items()}
     script = [
-        conversation(session_id_for(ACCOUNT, PROJECT, r), delay_s)
+        conversation(session_id_for(ACCOUNT, _project(r), r), delay_s)
         for ids in request_ids.values()
         for r in ids
     ]
