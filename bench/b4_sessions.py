@@ -38,6 +38,12 @@ def _tool(name: str, **given: str) -> dict[str, Any]:
     return {"type": "tool_use", "name": name, "input": given}
 
 
+def session_tag(session_id: str) -> str:
+    """What tells one session's prompts from another's: prompts carry no ids, so each
+    request's component description holds this."""
+    return f"(bench session {session_id})"
+
+
 def conversation(session_id: str, delay_s: float) -> dict[str, Any]:
     """The generation of one session, every turn answered after ``delay_s``."""
     test = (FILES / "user_registration_test.fixed.exs").read_text()
@@ -50,7 +56,7 @@ def conversation(session_id: str, delay_s: float) -> dict[str, Any]:
     ]  # fmt: skip
     return {
         "name": session_id,
-        "match": {"contains": f"Session: {session_id}", "step": "generate_tests_and_fixtures"},
+        "match": {"contains": session_tag(session_id), "step": "generate_tests_and_fixtures"},
         "turns": [{"delay_s": delay_s, "content": content} for content in contents],
     }
 
@@ -60,9 +66,12 @@ def _project(request_id: str) -> str:
 
 
 def _request(deployed: Fleet, request_id: str) -> SessionRequested:
+    project = _project(request_id)
+    tag = session_tag(session_id_for(ACCOUNT, project, request_id))
     return session_requested(
-        account_id=ACCOUNT, project_id=_project(request_id), request_id=request_id,
-        component={"module_name": MODULE, "type": "service"},
+        account_id=ACCOUNT, project_id=project, request_id=request_id,
+        component={"module_name": MODULE, "type": "service",
+                   "description": f"Registers users {tag}"},
         repository={"url": deployed.repository(request_id), "base_ref": "main", "push": True},
         options={"expect": "none"},
     )  # fmt: skip

@@ -89,12 +89,13 @@ def test_b5_reports_the_sandboxed_step_against_the_bare_run() -> None:
 
 
 def test_b4_scripts_a_valid_conversation_per_session_each_turn_delayed() -> None:
-    from bench.b4_sessions import conversation  # noqa: PLC0415
+    from bench.b4_sessions import conversation, session_tag  # noqa: PLC0415
     from cts_testing.scripted_llm.script import parse_script  # noqa: PLC0415
 
     script = parse_script([conversation("s-1", 3.0), conversation("s-2", 3.0)])
     first = script.conversations[0]
-    assert first.match.contains == "Session: s-1"
+    assert first.match.contains == session_tag("s-1")
+    assert session_tag("s-1") not in (script.conversations[1].match.contains or "")
     assert [turn.delay_s for turn in first.turns] == [3.0, 3.0, 3.0]
 
 
