@@ -3,7 +3,9 @@ applied before the service imports anything, so its code stays untouched:
 
 - ``BENCH_DB_MONITOR_OUT=<file>``: a PyMongo command listener; at exit the file gets, per
   command, how many, how long (round trip, server included) and how many writes matched
-  nothing (a lost compare-and-set).
+  nothing (a lost compare-and-set); and, under ``write_behind``, how many session documents
+  each ``WriteBehind.flush`` found pending (the largest, and how many flushes held 100 or
+  more: one bulk write of 100 hung FerretDB v1 before bulks were capped at 50).
 - ``BENCH_CONSUMER_OPTIONS=<json>``: merged into ``cts_runtime.broker.consumer_options`` (to
   measure e.g. ``fetch_max_wait_ms`` before proposing it).
 """
@@ -56,6 +58,29 @@ class Tally(monitoring.CommandListener):
         return out
 
 
+class FlushSizes:
+    """How many documents each write-behind flush found pending."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def install(self) -> None:
+        from cts_store import WriteBehind  # noqa: PLC0415 - patched before the service runs
+
+        original, sizes = WriteBehind.flush, self.sizes
+
+        async def flush(documents: WriteBehind) -> int:
+            if documents.pending:
+                sizes.append(documents.pending)
+            return await original(documents)
+
+        WriteBehind.flush = flush  # type: ignore[method-assign,assignment]
+
+    def summary(self) -> dict[str, int]:
+        return {"flushes": len(self.sizes), "largest": max(self.sizes, default=0),
+                "at_least_100": sum(1 for size in self.sizes if size >= 100)}  # fmt: skip
+
+
 def _patch_consumer_options(extra: dict[str, Any]) -> None:
     from cts_runtime import broker  # noqa: PLC0415 - patched before the service imports it
 
@@ -70,10 +95,12 @@ def _patch_consumer_options(extra: dict[str, Any]) -> None:
 def main() -> None:
     module = sys.argv[1]
     if out := os.environ.get("BENCH_DB_MONITOR_OUT"):
-        tally = Tally()
+        tally, flushes = Tally(), FlushSizes()
         monitoring.register(tally)
+        flushes.install()
         target = Path(out)
-        atexit.register(lambda: target.write_text(json.dumps(tally.summary(), indent=2) + "\n"))
+        atexit.register(lambda: target.write_text(json.dumps(
+            {**tally.summary(), "write_behind": flushes.summary()}, indent=2) + "\n"))  # fmt: skip
     if options := os.environ.get("BENCH_CONSUMER_OPTIONS"):
         _patch_consumer_options(json.loads(options))
     sys.argv = [module, *sys.argv[2:]]
