@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
+from typing import ClassVar
 
 import pytest
 from aiokafka import TopicPartition
@@ -48,10 +49,13 @@ class FakeConsumer:
 class Handlers:
     """Messages whose handling ends when the test says so."""
 
+    made: ClassVar[list[Handlers]] = []
+
     def __init__(self) -> None:
         self.gates: dict[tuple[TopicPartition, int], asyncio.Event] = {}
         self.started: list[tuple[TopicPartition, int]] = []
         self.ended: list[tuple[TopicPartition, int]] = []
+        Handlers.made.append(self)
 
     def delivery(self, partition: TopicPartition, offset: int, key: Hashable) -> Delivery:
         ident = (partition, offset)
@@ -70,6 +74,17 @@ class Handlers:
 
     def running(self) -> set[tuple[TopicPartition, int]]:
         return set(self.started) - set(self.ended)
+
+
+@pytest.fixture(autouse=True)
+async def _end_what_a_test_left_running() -> AsyncIterator[None]:
+    """A handler a test leaves waiting ends with the test: a task left pending would be
+    destroyed later, in the middle of another test."""
+    yield
+    while Handlers.made:
+        for gate in Handlers.made.pop().gates.values():
+            gate.set()
+    await settle()
 
 
 async def settle() -> None:
