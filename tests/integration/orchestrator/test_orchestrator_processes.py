@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cts_contracts.topics import SESSION_FINISHED, SESSION_REQUESTED, topic
+from cts_contracts.topics import SESSION_FINISHED, SESSION_REQUESTED, STEP_COMPLETED, topic
 from cts_testing.factories import session_requested
 from cts_testing.fake_executors import FakeExecutors
 from cts_testing.kafka import Collector, publish
@@ -101,9 +101,11 @@ async def test_two_replicas_drive_fifty_sessions_each_exactly_once(
         processes.append(
             ServiceProcess("cts_orchestrator", orchestrator_env, tmp_path / f"orch{n}.log").start()
         )
-        # One after the other, each holding partitions before the sessions are published: a
-        # replica still joining would find its share of the work already done by the other.
+        # One after the other, each holding partitions of both of its topics before the
+        # sessions are published: a replica still joining would find its share of the work
+        # already done by the other (with a window of many messages, in a second or two).
         await _consuming(processes[-1], requested)
+        await _consuming(processes[-1], topic(STEP_COMPLETED, topic_prefix))
     requests = [session_requested(request_id=f"bulk-{i}") for i in range(50)]
     async with (
         Collector(stack.kafka_bootstrap_servers, topic(SESSION_FINISHED, topic_prefix)) as events,

@@ -61,3 +61,22 @@ async def test_only_outboxes_of_silent_writers_are_re_published(mongo_db: Any) -
     stored = await mongo_db["sessions"].find_one({"_id": request.session_id})
     assert stored["outbox"] == [], "re-published once, then marked published"
     assert await sweepers["rescuer"].sweep_once() == 0
+
+
+async def test_a_writer_whose_own_beats_failed_never_re_publishes_its_own_outbox(
+    mongo_db: Any,
+) -> None:
+    """During a database outage a replica's beats fail too; its sweeper still runs, so this
+    replica is alive whatever its record says: its own outbox is not a gone writer's."""
+    store, instances, clock = SessionStore(mongo_db), Instances(mongo_db), Clock()
+    published = Recorder()
+    writer = bootstrap(store, WriteBehind(store, delay_s=0), published, clock, Policy(DEADLINES),
+                       instance_id="writer")  # fmt: skip
+    sweeper = Sweeper(writer, store, instances, clock, interval_s=1, outbox_grace_s=10)
+    await sweeper.beat()
+    await writer.service.on_session_requested(session_request())
+    assert len(published.sent) == 1
+
+    clock.at += timedelta(seconds=60)  # no beat since: its record says it is gone
+    assert await sweeper.sweep_once() == 0
+    assert len(published.sent) == 1, "its own outbox was sent again"

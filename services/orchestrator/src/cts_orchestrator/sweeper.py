@@ -48,7 +48,10 @@ class Sweeper:
         """One pass; returns how many sessions it acted on."""
         now = self._clock.now()
         acted = 0
+        # This replica is running this very pass: alive, even when its own beats failed (a
+        # database outage fails them too), so its outboxes are never a gone writer's.
         live = await self._instances.alive(now=now, within=self._grace)
+        live = {*live, self._orchestrator.instance_id}
         pending = await self._store.with_pending_outbox(
             older_than=now - self._grace, live_owners=live
         )
