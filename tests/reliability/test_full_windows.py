@@ -45,9 +45,10 @@ async def request_burst(services: Fleet, request_ids: list[str], expect: str) ->
         url, bares[session_id(request_id)] = services.repository(request_id)
         events.append(services.request(request_id, url, expect=expect))
     producer = AIOKafkaProducer(bootstrap_servers=services.endpoints.kafka_bootstrap_servers,
-                                enable_idempotence=True)  # fmt: skip
-    await producer.start()
+                                enable_idempotence=True,
+                                **services.endpoints.kafka_options("client"))  # fmt: skip
     try:
+        await producer.start()
         sent = [
             await producer.send(topic(SESSION_REQUESTED, services.prefix),
                                 e.model_dump_json().encode(), key=e.data.session_id.encode())
