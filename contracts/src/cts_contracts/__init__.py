@@ -24,6 +24,7 @@ from cts_contracts.step_completed import (
     StepData,
     StepDataModel,
     TestCase,
+    Toolchain,
     Usage,
 )
 from cts_contracts.step_requested import StepRequested, StepRequestedData
@@ -58,5 +59,6 @@ __all__ = [
     "StepRequested",
     "StepRequestedData",
     "TestCase",
+    "Toolchain",
     "Usage",
 ]

@@ -110,6 +110,11 @@ class Alignment(Contract):
     unexpected: list[Text] = Field(default_factory=list, max_length=MAX_LISTED)
 
 
+class Toolchain(Contract):
+    elixir: ShortText = Field(description="Elixir version, e.g. 1.14.0")
+    otp: ShortText = Field(description="Erlang/OTP version, e.g. 25.2.3")
+
+
 class RunTestsData(Contract):
     model_config = _example(
         step="run_tests", compiled=True, exit_code=2, total=2, failed=2, duration_s=1.5
@@ -133,6 +138,15 @@ class RunTestsData(Contract):
         default=None, description="Unused (no artifact store); kept so v1 answers stay valid"
     )
     duration_s: float = Field(default=0, ge=0)
+    toolchain: Toolchain | None = Field(
+        default=None, description="The Elixir and Erlang/OTP the run used (absent: unknown)"
+    )
+    fixable: bool = Field(
+        default=True,
+        description="false: the run failed for a reason the generated test and fixture files "
+        "cannot change (the project's dependencies, its database, its Elixir requirement); the "
+        "session then ends without a fix attempt",
+    )
 
 
 class FinalizeData(Contract):
