@@ -112,6 +112,22 @@ def test_fix_attempts_are_bounded() -> None:
     assert trail(s).count("fix_compilation_errors") == 2
 
 
+def test_a_run_tests_error_the_files_cannot_mend_ends_without_a_fix_attempt() -> None:
+    s = answer(answer(start(max_fix_attempts=3)))
+    why = "dependency cts_slug could not be fetched: git.example:443 is not allowed"
+    s = answer(s, ERROR, RunTestsData(compiled=False, fixable=False), summary=why)
+    assert s.status is SessionStatus.FAILED
+    assert trail(s) == ["initialize", "generate_tests_and_fixtures", "run_tests"]
+    assert why in (s.reason or "")
+    assert "RunTests failed" in (s.reason or "")
+
+
+def test_a_run_tests_error_marked_fixable_still_goes_to_fix() -> None:
+    s = answer(answer(start(max_fix_attempts=1)))
+    s = answer(s, ERROR, RunTestsData(compiled=False, fixable=True, report="x"))
+    assert trail(s)[-1] == "fix_compilation_errors"
+
+
 def test_zero_fix_attempts_fails_on_the_first_test_error() -> None:
     s = answer(answer(start(max_fix_attempts=0)))
     s = answer(s, ERROR, summary="3 tests passed in red mode")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cts_contracts import Expect, ResultStatus, Step
+from cts_contracts import Expect, ResultStatus, RunTestsData, Step
 from cts_core.model import Interaction, Session
 from cts_core.resolved import expect_of
 from cts_core.steps import STEPS, kind_of
@@ -73,7 +73,7 @@ def _retry(session: Session, last: Interaction) -> Decision:
 
 def _after_error(session: Session, last: Interaction) -> Decision:
     why = (last.result.error_message or last.result.summary) if last.result else "no result"
-    if last.step is Step.RUN_TESTS:
+    if last.step is Step.RUN_TESTS and _fixable(last):
         allowed = session.request.options.max_fix_attempts
         if last.fix_attempt < allowed:
             return Dispatch(Step.FIX_COMPILATION_ERRORS, fix_attempt=last.fix_attempt + 1)
@@ -95,6 +95,13 @@ def _after_ok(session: Session, last: Interaction) -> Decision:
     if following == len(path):
         return Complete()
     return Dispatch(path[following], fix_attempt=last.fix_attempt)
+
+
+def _fixable(run_tests: Interaction) -> bool:
+    """A RunTests error the generated files cannot mend (the project's dependencies, its
+    database, its Elixir requirement) says so; another fix attempt would only cost a model call."""
+    data = run_tests.result.data if run_tests.result else None
+    return not isinstance(data, RunTestsData) or data.fixable
 
 
 def _label(step: Step) -> str:
