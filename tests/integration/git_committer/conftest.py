@@ -3,7 +3,6 @@ steps opened on a private workspace root, and commands for one session at a time
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from cts_contracts.step_requested import StepRequestedData
 from cts_git_committer.service import GitSteps
 from cts_git_committer.settings import GitCommitterSettings
 from cts_testing.factories import step_request
+from cts_testing.git_https import plain_git_env as git_without_configuration
 
 TEST_FILE = "test/my_app/accounts/user_repository_test.exs"
 FIXTURE_FILE = "test/support/fixtures/accounts/user_repository_fixtures.ex"
@@ -35,13 +35,11 @@ DESIGNS = {
 
 def plain_git_env(**extra: str) -> dict[str, str]:
     """What the tests themselves run git with: no user or system configuration."""
-    return {
-        "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
-        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "LC_ALL": "C",
-        "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-        "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
+    return git_without_configuration(
+        GIT_AUTHOR_NAME="Dev", GIT_AUTHOR_EMAIL="dev@example.com",
+        GIT_COMMITTER_NAME="Dev", GIT_COMMITTER_EMAIL="dev@example.com",
         **extra,
-    }  # fmt: skip
+    )  # fmt: skip
 
 
 def git(*args: str, cwd: Path | None = None, **env: str) -> str:

@@ -14,9 +14,9 @@ from structlog.testing import capture_logs
 
 from cts_contracts import ResultStatus
 from cts_git_committer.service import GitSteps
+from cts_testing.git_https import GitHttpsServer, serve_git_https
 
 from .conftest import BRANCH, Remote, Session, committer_settings
-from .https_git import GitHttpsServer, serve_git_https
 
 TOKEN = "ghp_S3cretT0kenValue1234567890"
 

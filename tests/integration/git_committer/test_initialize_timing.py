@@ -19,10 +19,10 @@ import pytest
 
 from cts_contracts import ResultStatus
 from cts_git_committer.service import GitSteps
+from cts_testing.git_https import GitHttpsServer, serve_git_https
 from cts_testing.stack import repo_root
 
 from .conftest import Session, build_sample_repository, committer_settings, git
-from .https_git import GitHttpsServer, serve_git_https
 
 TOKEN = "bench-token-0123456789"
 

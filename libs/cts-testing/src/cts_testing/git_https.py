@@ -1,11 +1,14 @@
-"""A real smart-HTTP git server over TLS for tests: ``git http-backend`` behind Basic auth,
-with a throwaway certificate, recording which credentials each request carried."""
+"""A real smart-HTTP git server over TLS for tests: ``git http-backend`` (behind Basic auth
+when given credentials), with a throwaway certificate for ``127.0.0.1`` or a host name,
+recording which credentials each request carried."""
 
 from __future__ import annotations
 
 import base64
 import gzip
+import os
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,15 +18,22 @@ from pathlib import Path
 from ssl import PROTOCOL_TLS_SERVER, SSLContext
 from urllib.parse import urlsplit
 
-from .conftest import plain_git_env
+
+def plain_git_env(**extra: str) -> dict[str, str]:
+    """git without any user or system configuration."""
+    return {
+        "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", tempfile.gettempdir()),
+        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "LC_ALL": "C",
+        **extra,
+    }  # fmt: skip
 
 
 @dataclass
 class GitHttpsServer:
     project_root: Path
     cafile: Path
-    username: str
-    password: str
+    username: str | None
+    password: str | None
     port: int = 0
     seen_credentials: list[str | None] = field(default_factory=list)
     bodies: list[bytes] = field(default_factory=list)
@@ -42,11 +52,14 @@ class GitHttpsServer:
         return f"https://{at}{self.host}/{repository}"
 
 
-def make_certificate(directory: Path) -> tuple[Path, Path]:
+def make_certificate(directory: Path, hostname: str | None = None) -> tuple[Path, Path]:
+    """A self-signed certificate for ``hostname`` (default: the address 127.0.0.1); clients
+    trust it as their CA file."""
     cert, key = directory / "cert.pem", directory / "key.pem"
+    name = f"DNS:{hostname}" if hostname else "IP:127.0.0.1"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", f"/CN={hostname or '127.0.0.1'}", "-addext", f"subjectAltName={name}",
          "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
@@ -55,11 +68,22 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 
 @contextmanager
 def serve_git_https(
-    project_root: Path, certs: Path, *, username: str, password: str
+    project_root: Path,
+    certs: Path,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    hostname: str | None = None,
 ) -> Iterator[GitHttpsServer]:
-    cert, key = make_certificate(certs)
+    """Serve every repository under ``project_root``; with ``username``/``password`` only to
+    requests carrying them."""
+    cert, key = make_certificate(certs, hostname)
     state = GitHttpsServer(project_root, cert, username, password)
-    expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+    expected = (
+        None
+        if username is None
+        else "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+    )
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
@@ -88,7 +112,7 @@ def serve_git_https(
         def _serve(self, body: bytes) -> None:
             auth = self.headers.get("Authorization")
             state.seen_credentials.append(auth)
-            if auth != expected:
+            if expected is not None and auth != expected:
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", 'Basic realm="test"')
                 self.end_headers()
@@ -98,7 +122,8 @@ def serve_git_https(
             parts = urlsplit(self.path)
             env = plain_git_env(
                 GIT_PROJECT_ROOT=str(project_root), GIT_HTTP_EXPORT_ALL="1",
-                REMOTE_USER=username, REQUEST_METHOD=self.command, PATH_INFO=parts.path,
+                REMOTE_USER=username or "anonymous", REQUEST_METHOD=self.command,
+                PATH_INFO=parts.path,
                 QUERY_STRING=parts.query, CONTENT_TYPE=self.headers.get("Content-Type", ""),
                 CONTENT_LENGTH=str(len(body)),
                 HTTP_CONTENT_ENCODING=self.headers.get("Content-Encoding", ""),
