@@ -16,6 +16,15 @@ done
 if ! /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1; then
   missing_cmds+=("pytest for /usr/bin/python3"); missing_pkgs+=(python3-pytest)
 fi
+# PostgreSQL for the runs' databases (the local stack starts a private cluster), and the
+# Erlang PostgreSQL driver the fixture application examples/shop_app uses.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  missing_cmds+=("PostgreSQL (initdb)"); missing_pkgs+=(postgresql)
+fi
+if ! ls -d /usr/lib/erlang/lib/p1_pgsql-* >/dev/null 2>&1; then
+  missing_cmds+=("the Erlang PostgreSQL driver p1_pgsql"); missing_pkgs+=(erlang-p1-pgsql)
+fi
+command -v openssl >/dev/null 2>&1 || { missing_cmds+=(openssl); missing_pkgs+=(openssl); }
 if ! command -v go >/dev/null 2>&1; then
   echo "[prereqs] Go 1.22+ is required to build FerretDB (the local MongoDB-compatible server)." >&2
   echo "[prereqs] Install it from your distribution or https://go.dev/dl and run again." >&2
@@ -32,5 +41,6 @@ fi
 echo "[prereqs] missing: ${missing_cmds[*]}" >&2
 echo "[prereqs] install them first, e.g. on Debian/Ubuntu: sudo apt-get install ${missing_pkgs[*]}" >&2
 echo "[prereqs] (Java 17+ and Maven for Kafka, git, Elixir 1.14+ for running generated tests," >&2
-echo "[prereqs]  bubblewrap for the test-runner's sandbox, python3-pytest for sandboxed pytest runs)" >&2
+echo "[prereqs]  bubblewrap for the test-runner's sandbox, python3-pytest for sandboxed pytest runs," >&2
+echo "[prereqs]  PostgreSQL for the runs' databases, erlang-p1-pgsql for the fixture app)" >&2
 exit 1

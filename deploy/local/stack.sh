@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The local stack without Docker: Apache Kafka (KRaft, single node) from Maven Central jars,
-# and FerretDB (MongoDB wire protocol, SQLite backend) built with `go install`.
+# FerretDB (MongoDB wire protocol, SQLite backend) built with `go install`, and PostgreSQL
+# (Debian's, a private cluster) for the databases of the test-runner's runs.
 #
-#   stack.sh install   fetch jars and build FerretDB into .cache/ (once; later runs reuse it)
-#   stack.sh up        install if needed, start both, wait until they answer
-#   stack.sh down      stop exactly the processes this script started (pid files)
-#   stack.sh status    exit 0 when both run and answer
-#   stack.sh admin ... run a command with the Kafka admin's credentials (when authenticated)
+#   stack.sh install          fetch jars and build FerretDB into .cache/ (once; later runs reuse it)
+#   stack.sh up               install if needed, start the servers, wait until they answer
+#   stack.sh down [server..]  stop exactly the processes this script started (pid files)
+#   stack.sh status           exit 0 when every server runs and answers
+#   stack.sh running          print the servers whose process runs (one per line)
+#   stack.sh admin ...        run a command with the Kafka admin's credentials (when authenticated)
 #
 # Settings (environment): CTS_KAFKA_PORT (9092), CTS_KAFKA_CONTROLLER_PORT (9093),
-# CTS_MONGO_PORT (27017), CTS_STACK_DIR (.cache/stack), CTS_STACK_TIMEOUT seconds (90),
+# CTS_MONGO_PORT (27017), CTS_POSTGRES_PORT (55432), CTS_STACK_DIR (.cache/stack),
+# CTS_STACK_TIMEOUT seconds (90), CTS_STACK_SERVERS ("kafka ferretdb postgres"),
 # CTS_KAFKA_AUTH (none; scram: SASL/SCRAM and ACLs, see kafka_auth.sh).
 set -euo pipefail
 
@@ -20,6 +23,8 @@ stack_dir="${CTS_STACK_DIR:-$cache/stack}"
 kafka_port="${CTS_KAFKA_PORT:-9092}"
 controller_port="${CTS_KAFKA_CONTROLLER_PORT:-9093}"
 mongo_port="${CTS_MONGO_PORT:-27017}"
+postgres_port="${CTS_POSTGRES_PORT:-55432}"
+servers="${CTS_STACK_SERVERS:-kafka ferretdb postgres}"
 timeout_s="${CTS_STACK_TIMEOUT:-90}"
 kafka_lib="$cache/kafka/lib"
 ferretdb_bin="$cache/bin/ferretdb"
@@ -124,10 +129,76 @@ start_ferretdb() {
   echo $! >"$pidfile"
 }
 
-probe() { # exit 0 when both servers answer a real request
+# PostgreSQL refuses to run as root: as root the cluster belongs to the `postgres` user
+# (Debian's package creates it) and every server command runs as that user.
+postgres_bin() {
+  local found
+  found="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  echo "${CTS_POSTGRES_BIN:-${found:-$(dirname "$(command -v postgres 2>/dev/null || echo /usr/bin/x)")}}"
+}
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
+  else "$@"; fi
+}
+
+# The admin password lives beside the cluster (mode 600), and the URL the test-runner reads
+# (CTS_TEST_DATABASE_URL_FILE) is written next to it: password authentication everywhere, so
+# a sandboxed test that reaches the server can log in only as its own run's role.
+init_postgres() {
+  local dir="$stack_dir/postgres" bin; bin="$(postgres_bin)"
+  [ -x "$bin/initdb" ] || die "PostgreSQL is required (Debian: apt-get install postgresql)"
+  mkdir -p "$dir/run"
+  as_postgres test -x "$dir" || die "the postgres user cannot reach $dir (a parent directory" \
+    "is not searchable by it): set CTS_STACK_DIR to a directory it can reach"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    say "creating a PostgreSQL cluster in $dir/data"
+    rm -rf "$dir/data"; mkdir -p "$dir/data"
+    (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/admin-password")
+    if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$dir/data" "$dir/run" "$dir/admin-password"; fi
+    as_postgres "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/admin-password" \
+      --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
+      >>"$stack_dir/postgres.log" 2>&1 || { tail -20 "$stack_dir/postgres.log" >&2; die "initdb failed"; }
+  fi
+  printf 'postgresql://postgres:%s@127.0.0.1:%s/postgres\n' "$(cat "$dir/admin-password")" \
+    "$postgres_port" >"$dir/admin-url.tmp"
+  chmod 600 "$dir/admin-url.tmp" && mv "$dir/admin-url.tmp" "$dir/admin-url"
+}
+
+start_postgres() {
+  local dir="$stack_dir/postgres" pidfile="$stack_dir/postgres.pid" bin
+  if alive "$pidfile"; then say "postgres already running (pid $(cat "$pidfile"))"; return; fi
+  init_postgres
+  bin="$(postgres_bin)"
+  say "starting postgres on 127.0.0.1:$postgres_port (log: $stack_dir/postgres.log)"
+  # A scratch database server: durability is traded for speed (every run's database is
+  # thrown away afterwards).
+  local runas=(); [ "$(id -u)" = 0 ] && runas=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+  setsid "${runas[@]}" "$bin/postgres" -D "$dir/data" -p "$postgres_port" \
+    -k "$dir/run" -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+    -c full_page_writes=off -c max_connections=200 \
+    >>"$stack_dir/postgres.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+
+postgres_answers() {
+  "$(postgres_bin)/pg_isready" -q -h 127.0.0.1 -p "$postgres_port" -t 2
+}
+
+has() { case " $servers " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+probe() { # exit 0 when every server answers a real request
+  local wait_s="$1" deadline=$((SECONDS + $1))
+  if has postgres; then
+    until postgres_answers; do
+      if [ "$SECONDS" -ge "$deadline" ]; then say "postgres at 127.0.0.1:$postgres_port does not answer"; return 1; fi
+      sleep 0.5
+    done
+  fi
+  if ! has kafka && ! has ferretdb; then return 0; fi
   [ -x "$python" ] || die "no Python environment at $python: run 'make setup' first"
   as_admin "$python" "$here/probe.py" --kafka "127.0.0.1:$kafka_port" \
-    --mongo "mongodb://127.0.0.1:$mongo_port/" "$@"
+    --mongo "mongodb://127.0.0.1:$mongo_port/" --wait "$wait_s"
 }
 
 stop_one() { # name
@@ -135,7 +206,9 @@ stop_one() { # name
   if ! alive "$pidfile"; then rm -f "$pidfile"; say "$1 not running"; return; fi
   local pid; pid="$(cat "$pidfile")"
   say "stopping $1 (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
+  # SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
+  if [ "$1" = postgres ]; then kill -INT "$pid" 2>/dev/null || true
+  else kill -TERM "$pid" 2>/dev/null || true; fi
   for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   if kill -0 "$pid" 2>/dev/null; then say "$1 did not stop in 30 s; killing"; kill -KILL "$pid" || true; fi
   rm -f "$pidfile"
@@ -144,39 +217,51 @@ stop_one() { # name
 cmd_up() {
   local t0=$SECONDS
   mkdir -p "$stack_dir"
-  install_kafka
-  install_ferretdb
-  start_kafka
-  start_ferretdb
-  say "waiting up to ${timeout_s}s for kafka metadata and mongo ping..."
-  if ! probe --wait "$timeout_s"; then
-    for name in kafka ferretdb; do
+  if has kafka; then install_kafka; start_kafka; fi
+  if has ferretdb; then install_ferretdb; start_ferretdb; fi
+  if has postgres; then start_postgres; fi
+  say "waiting up to ${timeout_s}s for: $servers..."
+  if ! probe "$timeout_s"; then
+    for name in $servers; do
       say "---- last lines of $stack_dir/$name.log"; tail -n 25 "$stack_dir/$name.log" >&2 || true
     done
     die "the local stack did not come up in ${timeout_s}s (see the logs above)"
   fi
-  if auth_on; then
+  if auth_on && has kafka; then
     CTS_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$kafka_port" as_admin "$python" -m cts_runtime.kafka_acls apply >&2 || die "applying the Kafka ACLs failed"
     say "kafka requires SASL/SCRAM: each principal's settings are in $auth_dir/<principal>.env"
   fi
-  say "up in $((SECONDS - t0))s: CTS_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$kafka_port CTS_MONGODB_URI=mongodb://127.0.0.1:$mongo_port/"
+  say "up in $((SECONDS - t0))s"
+  has kafka && say "  CTS_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$kafka_port"
+  has ferretdb && say "  CTS_MONGODB_URI=mongodb://127.0.0.1:$mongo_port/"
+  has postgres && say "  CTS_TEST_DATABASE_URL_FILE=$stack_dir/postgres/admin-url"
+  return 0
 }
 
 cmd_status() {
   local ok=0
-  for name in kafka ferretdb; do
+  for name in $servers; do
     if alive "$stack_dir/$name.pid"; then say "$name: running (pid $(cat "$stack_dir/$name.pid"))"
     else say "$name: not running"; ok=1; fi
   done
-  [ $ok -eq 0 ] && probe --wait 0 || ok=1
+  [ $ok -eq 0 ] && probe 0 || ok=1
   return $ok
+}
+
+cmd_down() {
+  local name
+  for name in "${@:-$servers}"; do
+    has "$name" || die "unknown server $name (one of: $servers)"
+    stop_one "$name"
+  done
 }
 
 case "${1:-}" in
   install) install_kafka; install_ferretdb ;;
   up) cmd_up ;;
-  down) stop_one kafka; stop_one ferretdb ;;
+  down) shift; cmd_down "$@" ;;
   status) cmd_status ;;
+  running) for name in $servers; do alive "$stack_dir/$name.pid" && echo "$name"; done; true ;;
   admin) shift; as_admin "$@" ;;
-  *) echo "usage: $0 install|up|down|status|admin <command...>" >&2; exit 2 ;;
+  *) echo "usage: $0 install|up|down [server...]|status|running|admin <command...>" >&2; exit 2 ;;
 esac

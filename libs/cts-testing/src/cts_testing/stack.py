@@ -1,7 +1,7 @@
 """The local stack for tests: endpoints from the environment, or started by ``stack.sh``.
 
-A stack this module started is stopped by it (by pid, through ``stack.sh down``); a stack
-that was already running, or given by environment variables, is left alone.
+Servers this module started are stopped by it (by pid, through ``stack.sh down <server>``);
+servers that were already running, or given by environment variables, are left alone.
 """
 
 from __future__ import annotations
@@ -67,6 +67,16 @@ def _stack(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     )
 
 
+def database_url_file() -> Path:
+    """The admin URL of the PostgreSQL the test-runner's runs use: ``CTS_TEST_DATABASE_URL_FILE``,
+    or the local stack's (written by ``stack.sh up``)."""
+    given = os.environ.get("CTS_TEST_DATABASE_URL_FILE")
+    if given:
+        return Path(given)
+    stack_dir = os.environ.get("CTS_STACK_DIR") or str(repo_root() / ".cache" / "stack")
+    return Path(stack_dir) / "postgres" / "admin-url"
+
+
 def _local_endpoints() -> Endpoints:
     kafka_port = os.environ.get("CTS_KAFKA_PORT", "9092")
     mongo_port = os.environ.get("CTS_MONGO_PORT", "27017")
@@ -83,24 +93,29 @@ def local_stack() -> Iterator[Endpoints]:
     if _stack("status", check=False).returncode == 0:
         yield _local_endpoints()
         return
+    before = set(_stack("running", check=False).stdout.split())
     _stack("up")
+    started = [name for name in _stack("running", check=False).stdout.split() if name not in before]
     try:
         yield _local_endpoints()
     finally:
-        _stack("down")
+        if started:
+            _stack("down", *started)
 
 
 class PrivateStack:
-    """Kafka and FerretDB of one test alone (own directory, own ports), started and stopped
-    through ``stack.sh``; single servers are stopped by the pid in their pid file. Tests may
-    stop and restart it; the shared stack is never touched. ``auth``: Kafka with SASL/SCRAM,
-    one principal per service and one for clients, and their ACLs (``CTS_KAFKA_AUTH=scram``)."""
+    """Kafka and FerretDB (no PostgreSQL) of one test alone (own directory, own ports), started
+    and stopped through ``stack.sh``; single servers are stopped by the pid in their pid file.
+    Tests may stop and restart it; the shared stack is never touched. ``auth``: Kafka with
+    SASL/SCRAM, one principal per service and one for clients, and their ACLs
+    (``CTS_KAFKA_AUTH=scram``)."""
 
     def __init__(self, directory: Path, *, auth: bool = False) -> None:
         self.directory = directory
         self.kafka_port, self.controller_port, self.mongo_port = (free_port() for _ in range(3))
         self.env = {
             **os.environ,
+            "CTS_STACK_SERVERS": "kafka ferretdb",
             "CTS_STACK_DIR": str(directory),
             "CTS_KAFKA_PORT": str(self.kafka_port),
             "CTS_KAFKA_CONTROLLER_PORT": str(self.controller_port),
