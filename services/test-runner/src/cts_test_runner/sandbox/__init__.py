@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from cts_test_runner.sandbox.bubblewrap import Bubblewrap, SandboxUnavailable
-from cts_test_runner.sandbox.port import Launch, RunDirs, Sandbox
+from cts_test_runner.sandbox.port import Forward, Launch, RunDirs, Sandbox
 from cts_test_runner.sandbox.unconfined import Unconfined
 from cts_test_runner.settings import TestRunnerSettings
 
-__all__ = ["Launch", "RunDirs", "Sandbox", "SandboxUnavailable", "make_sandbox"]
+__all__ = ["Forward", "Launch", "RunDirs", "Sandbox", "SandboxUnavailable", "make_sandbox"]
 
 
 def make_sandbox(settings: TestRunnerSettings) -> Bubblewrap | Unconfined:

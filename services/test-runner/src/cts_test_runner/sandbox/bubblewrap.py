@@ -6,12 +6,16 @@ no way to create further user namespaces, and a root holding only:
 - the system read-only (``/usr`` and the links to it, a few files of ``/etc``);
 - the run's copy of the working tree at ``/ws`` (without ``.git``), the project's build
   directory at ``/build`` and a report directory at ``/reports``, read-write;
+- for a project with dependencies, their directory at ``/deps`` (read-only, except while
+  they are fetched and compiled) and, while fetching, Hex's home at ``/hex``;
 - the runner's own files (the ExUnit formatter) read-only under ``/opt/cts``;
+- each forward's Unix socket at ``/run/cts/<name>.sock``, and the loopback forwarder started
+  in front of the command (``loopback_forwarder.py``);
 - a fresh ``/proc`` of its own PID namespace, a minimal ``/dev``, and a ``tmpfs`` at ``/tmp``
   (``HOME`` is ``/tmp/home``).
 
 No other session, no mirror or git directory, no file of the service, and no ``/proc`` of the
-service is in it; without ``network`` it has only its own loopback. ``--die-with-parent`` and
+service is in it; it has only its own loopback, never the host's network. ``--die-with-parent`` and
 the PID namespace mean that when the command's leader ends, or the runner kills the sandbox,
 every process in it ends too, double-forked or ``setsid`` ones included.
 
@@ -37,12 +41,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cts_runtime.logs import get_logger
-from cts_test_runner.sandbox.port import Launch, RunDirs
+from cts_test_runner.sandbox.port import Forward, Launch, RunDirs
 
 log = get_logger(__name__)
 
-INSIDE = RunDirs(tree=Path("/ws"), build=Path("/build"), reports=Path("/reports"))
+INSIDE = RunDirs(
+    tree=Path("/ws"),
+    build=Path("/build"),
+    reports=Path("/reports"),
+    deps=Path("/deps"),
+    hex=Path("/hex"),
+)
 TOOLS_INSIDE = Path("/opt/cts")
+SOCKETS_INSIDE = Path("/run/cts")
+FORWARDER = Path(__file__).with_name("loopback_forwarder.py")
 TMP = "/tmp"  # noqa: S108 - the sandbox's own tmpfs, not the host's /tmp
 HOME = f"{TMP}/home"
 SHARED_MODE = "1777"
@@ -118,16 +130,27 @@ class Bubblewrap:
         return etc
 
     def view(self, dirs: RunDirs) -> RunDirs:
-        return INSIDE
+        return RunDirs(
+            INSIDE.tree,
+            INSIDE.build,
+            INSIDE.reports,
+            INSIDE.deps if dirs.deps is not None else None,
+            INSIDE.hex if dirs.hex is not None else None,
+        )
 
     def tool(self, host_path: Path) -> str:
         return str(TOOLS_INSIDE / host_path.name)
 
+    def loopback_port(self, preferred: int) -> int:
+        return preferred  # its own network namespace: any port is free
+
     def prepare(self, dirs: RunDirs) -> None:
         if not self._privileged:
             return  # the command is the service's own user outside: its files are usable
-        for top in (dirs.tree, dirs.build, dirs.reports):
-            _own(top, self._uid, self._gid)
+        _own(dirs.tree, self._uid, self._gid)
+        for top in (dirs.build, dirs.reports, dirs.deps, dirs.hex):
+            if top is not None:
+                _own(top, self._uid, self._gid, created_inside=True)
 
     def launch(
         self,
@@ -135,25 +158,43 @@ class Bubblewrap:
         *,
         env: Mapping[str, str],
         dirs: RunDirs,
-        network: bool = False,
         tools: Sequence[Path] = (),
+        forwards: Sequence[Forward] = (),
+        writable_deps: bool = False,
     ) -> Launch:
         inner_env = {**env, "HOME": HOME, "TMPDIR": TMP, "PATH": PATH}
-        args = [self._bwrap, *self._isolation(network), *self._system()]
+        args = [self._bwrap, *self._isolation(), *self._system()]
         args += ["--bind", str(dirs.tree), str(INSIDE.tree)]
         args += ["--bind", str(dirs.build), str(INSIDE.build)]
         args += ["--bind", str(dirs.reports), str(INSIDE.reports)]
-        for tool in tools:
+        if dirs.deps is not None:
+            args += ["--bind" if writable_deps else "--ro-bind", str(dirs.deps), str(INSIDE.deps)]
+        if dirs.hex is not None:
+            args += ["--bind", str(dirs.hex), str(INSIDE.hex)]
+        staged = [*tools, FORWARDER] if forwards else list(tools)
+        for tool in staged:
             args += ["--ro-bind", str(self._staged(tool)), self.tool(tool)]
+        if forwards:  # bubblewrap would make the directories root's alone
+            args += ["--perms", "0755", "--dir", str(SOCKETS_INSIDE.parent)]
+            args += ["--perms", "0755", "--dir", str(SOCKETS_INSIDE)]
+        for forward in forwards:
+            args += ["--bind", str(forward.socket), str(SOCKETS_INSIDE / f"{forward.name}.sock")]
         for path in self._readonly:
             args += ["--ro-bind", str(path), str(path)]
         args += ["--chdir", str(INSIDE.tree), "--clearenv"]
         for name, value in sorted(inner_env.items()):
             args += ["--setenv", name, value]
         outer = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8"}
-        return Launch((*args, "--", *self._drop(), *argv), outer, self._support)
+        command = [*self._forwarder(forwards), *argv]
+        return Launch((*args, "--", *self._drop(), *command), outer, self._support)
 
-    def _isolation(self, network: bool) -> list[str]:
+    def _forwarder(self, forwards: Sequence[Forward]) -> list[str]:
+        if not forwards:
+            return []
+        pairs = [f"{f.port}={SOCKETS_INSIDE / f'{f.name}.sock'}" for f in forwards]
+        return ["python3", self.tool(FORWARDER), *pairs, "--"]
+
+    def _isolation(self) -> list[str]:
         args = ["--die-with-parent", "--new-session", "--hostname", "cts-sandbox"]
         args += ["--cap-drop", "ALL"]
         if self._privileged:
@@ -165,9 +206,7 @@ class Bubblewrap:
         else:
             args += ["--unshare-all", "--unshare-user", "--disable-userns"]
             args += ["--uid", str(self._uid), "--gid", str(self._gid)]
-        if network:
-            return [*args, "--share-net"] if not self._privileged else args
-        return args if not self._privileged else [*args, "--unshare-net"]
+        return [*args, "--unshare-net"] if self._privileged else args
 
     def _drop(self) -> list[str]:
         """The command's prefix that makes it the sandbox user, as root starts it."""
@@ -251,9 +290,16 @@ class Bubblewrap:
         )
 
 
-def _own(top: Path, uid: int, gid: int) -> None:
+def _own(top: Path, uid: int, gid: int, *, created_inside: bool = False) -> None:
     """Give ``top`` and everything under it to the sandbox user (links themselves, not their
-    targets); entries already owned are left alone, so a warm build directory costs a walk."""
+    targets); entries already owned are left alone.
+
+    ``created_inside``: a directory whose contents only sandboxed commands write (a build, the
+    dependencies): once its top is the sandbox user's, so is everything in it, and a warm
+    directory of many thousand files is not walked on every run."""
+    info = os.lstat(top)
+    if created_inside and (info.st_uid, info.st_gid) == (uid, gid):
+        return
     for current, dirs, files in os.walk(top):
         for name in (".", *dirs, *files):
             path = os.path.join(current, name)

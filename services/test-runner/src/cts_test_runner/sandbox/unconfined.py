@@ -4,14 +4,17 @@ it says so every time it starts a command."""
 
 from __future__ import annotations
 
+import socket
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cts_runtime.logs import get_logger
-from cts_test_runner.sandbox.port import Launch, RunDirs
+from cts_test_runner.sandbox.port import Forward, Launch, RunDirs
 
 log = get_logger(__name__)
 
+FORWARDER = Path(__file__).with_name("loopback_forwarder.py")
 WARNING = "CTS_SANDBOX=none: untrusted tests run unconfined (development only)"
 
 
@@ -27,6 +30,13 @@ class Unconfined:
     def tool(self, host_path: Path) -> str:
         return str(host_path)
 
+    def loopback_port(self, preferred: int) -> int:
+        """The host's loopback is shared: a port the kernel says is free now."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+            return port
+
     def prepare(self, dirs: RunDirs) -> None:
         return None
 
@@ -36,10 +46,14 @@ class Unconfined:
         *,
         env: Mapping[str, str],
         dirs: RunDirs,
-        network: bool = False,
         tools: Sequence[Path] = (),
+        forwards: Sequence[Forward] = (),
+        writable_deps: bool = False,
     ) -> Launch:
         log.warning(WARNING, argv=list(argv[:3]))
+        if forwards:
+            pairs = [f"{forward.port}={forward.socket}" for forward in forwards]
+            argv = [sys.executable, str(FORWARDER), *pairs, "--", *argv]
         return Launch(tuple(argv), dict(env), dirs.tree)
 
     def self_test(self) -> None:
