@@ -17,6 +17,7 @@ from cts_test_runner.runners.exunit import CHANNEL_ENV
 from cts_test_runner.sandbox.unconfined import Unconfined
 from cts_test_runner.service import RunTests
 from cts_test_runner.settings import TestRunnerSettings
+from cts_test_runner.toolchain import Toolchain
 from cts_testing.factories import step_request
 
 TEST_FILE = "test/my_app/accounts/user_repository_test.exs"
@@ -151,8 +152,16 @@ def service(
 ) -> RunTests:
     config = TestRunnerSettings(workspace_root=root, log_format="console", **settings)
     return RunTests(
-        config, process=fake, environ=environ or {"PATH": "/usr/bin"}, sandbox=Unconfined()
+        config,
+        process=fake,
+        environ=environ or {"PATH": "/usr/bin"},
+        sandbox=Unconfined(),
+        probe=_toolchain,
     )
+
+
+async def _toolchain() -> Toolchain:
+    return Toolchain(elixir="1.14.0", otp="25.2.3")
 
 
 async def test_red_run_is_ok_and_carries_structured_data(root: Path) -> None:

@@ -1,26 +1,44 @@
-"""One run's mechanics: a private copy of the working tree, the sandbox, the runner's
-commands in order under one timeout, and the results parsed, the copy always removed."""
+"""One run's mechanics: a private copy of the working tree, the project's dependencies (from
+their cache entry, prepared first if needed), the run's database, the runner's commands in
+the sandbox under one timeout, and the results parsed; the copy and the database are always
+removed afterwards."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
 import tempfile
-import time
 from collections.abc import Mapping
-from functools import partial
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cts_contracts.step_requested import StepRequestedData
 from cts_runtime.logs import get_logger
-from cts_test_runner.environment import scrubbed_environment
-from cts_test_runner.process import Job, ProcessPort, ProcessResult
+from cts_test_runner.dependencies.cache_entry import entry_for
+from cts_test_runner.dependencies.prepare import DependencyPreparation
+from cts_test_runner.environment_problems import EnvironmentProblem, after_the_run, from_deps
+from cts_test_runner.process import ProcessPort, ProcessResult
+from cts_test_runner.reach.postgres_admin import PostgresAdmin
+from cts_test_runner.reach.run_database import RunDatabase
 from cts_test_runner.run_copy import copy_working_tree
-from cts_test_runner.runners.base import Command, RunRequest, RunResults, TestRunner
-from cts_test_runner.sandbox import Launch, RunDirs, Sandbox
+from cts_test_runner.runners.base import RunRequest, RunResults, TestRunner
+from cts_test_runner.sandbox import Forward, RunDirs, Sandbox
+from cts_test_runner.sandbox_commands import SandboxCommands
 from cts_test_runner.settings import TestRunnerSettings
+from cts_test_runner.toolchain import Toolchain
 
 log = get_logger(__name__)
+
+LOCK_FILE = "mix.lock"
+
+
+@dataclass
+class RunOutcome:
+    results: RunResults
+    runs: list[ProcessResult]
+    problem: EnvironmentProblem | None = None
+    """Why the run could not judge the tests at all (dependencies, database, toolchain)."""
+    databases: list[str] = field(default_factory=list)
 
 
 class SandboxedRuns:
@@ -33,77 +51,102 @@ class SandboxedRuns:
     ) -> None:
         self._settings = settings
         self._sandbox = sandbox
-        self._process = process
-        self._environ = environ
+        self._commands = SandboxCommands(settings, sandbox, process, environ)
+        self._deps = DependencyPreparation(settings, sandbox, self._commands)
         self._scratch = settings.sandbox_scratch or Path(tempfile.gettempdir()) / "cts-test-runner"
 
     async def run(
-        self, command: StepRequestedData, runner: TestRunner, workspace: Path, project_dir: Path
-    ) -> tuple[RunResults, list[ProcessResult]]:
+        self,
+        command: StepRequestedData,
+        runner: TestRunner,
+        workspace: Path,
+        project_dir: Path,
+        toolchain: Toolchain | None,
+    ) -> RunOutcome:
         run_dir = await asyncio.to_thread(self._run_dir)
         try:
-            dirs = RunDirs(tree=run_dir / "tree", build=project_dir / "mix", reports=run_dir / "r")
-            files = await asyncio.to_thread(self._prepare, workspace, dirs)
-            inside = self._sandbox.view(dirs)
-            request = RunRequest(
-                workspace=dirs.tree,
-                test_file=command.component.test_file,
-                session_files=(command.component.test_file, command.component.fixture_file),
-                build_dir=str(inside.build),
-                reports=str(inside.reports),
-                reports_host=dirs.reports,
-                ledger_dir=project_dir,
-                tool=self._sandbox.tool,
-                test_command=tuple(command.test_command) if command.test_command else None,
-            )
+            tree, reports = run_dir / "tree", run_dir / "r"
+            files = await asyncio.to_thread(self._copy, workspace, tree, reports)
+            lock = tree / LOCK_FILE
+            dirs = RunDirs(tree=tree, build=project_dir / "mix", reports=reports)
+            if runner.name == "exunit" and toolchain is not None and lock.is_file():
+                entry = entry_for(project_dir, await asyncio.to_thread(lock.read_bytes), toolchain)
+                hex_home = self._settings.hex_home or entry.hex
+                fetch_dirs = RunDirs(tree, entry.build, reports, entry.deps, hex_home)
+                failure = await self._deps.ensure(entry, fetch_dirs, toolchain, run_dir)
+                if failure is not None:
+                    return RunOutcome(RunResults(compiled=False), [], from_deps(failure))
+                dirs = RunDirs(tree, entry.build, reports, deps=entry.deps)
+            await asyncio.to_thread(self._prepare, dirs)
             log.info("run prepared", sandbox=self._sandbox.name, files=files)
-            runs = await self._commands(runner.commands(request), dirs)
-            results = await asyncio.to_thread(runner.parse, request, runs)
-            return results, runs
+            return await self._tests(
+                command, runner, dirs, project_dir=project_dir, run_dir=run_dir, toolchain=toolchain
+            )
         finally:
             await asyncio.to_thread(shutil.rmtree, run_dir, True)
 
-    async def _commands(self, commands: list[Command], dirs: RunDirs) -> list[ProcessResult]:
-        deadline = time.monotonic() + self._settings.test_timeout_s
-        runs: list[ProcessResult] = []
-        for step in commands:
-            env = scrubbed_environment(
-                self._environ, allow=self._settings.test_env_allow, extra=step.env
+    async def _tests(
+        self,
+        command: StepRequestedData,
+        runner: TestRunner,
+        dirs: RunDirs,
+        *,
+        project_dir: Path,
+        run_dir: Path,
+        toolchain: Toolchain | None,
+    ) -> RunOutcome:
+        inside = self._sandbox.view(dirs)
+        request = RunRequest(
+            workspace=dirs.tree,
+            test_file=command.component.test_file,
+            session_files=(command.component.test_file, command.component.fixture_file),
+            build_dir=str(inside.build),
+            reports=str(inside.reports),
+            reports_host=dirs.reports,
+            ledger_dir=project_dir,
+            tool=self._sandbox.tool,
+            test_command=tuple(command.test_command) if command.test_command else None,
+            deps_dir=str(inside.deps) if inside.deps is not None else None,
+        )
+        database = self._database()
+        socket = run_dir / "postgres.sock"
+        await database.start(socket)
+        try:
+            runs = await self._commands.run(
+                runner.commands(request),
+                dirs,
+                timeout_s=self._settings.test_timeout_s,
+                env=database.environment(),
+                forwards=[Forward("postgres", database.port, socket)],
             )
-            job = Job(step.argv, partial(self._launch, step, env, dirs), step.channel is not None)
-            run = await self._process(
-                job,
-                timeout_s=deadline - time.monotonic(),
-                cap_bytes=self._settings.test_output_cap_bytes,
-            )
-            runs.append(run)
-            log.info(
-                "command finished",
-                label=step.label,
-                exit_code=run.exit_code,
-                timed_out=run.timed_out,
-                duration_s=round(run.duration_s, 2),
-            )
-            if run.timed_out or (step.gate and not run.succeeded):
-                break
-        return runs
+        finally:
+            use = await database.finish()
+        results = await asyncio.to_thread(runner.parse, request, runs)
+        problem = after_the_run(runs, use, toolchain, has_lock=(dirs.deps is not None))
+        return RunOutcome(results, runs, problem, use.databases)
 
-    def _launch(
-        self, step: Command, env: dict[str, str], dirs: RunDirs, channel: int | None
-    ) -> Launch:
-        if step.channel is not None and channel is not None:
-            env = {**env, step.channel: str(channel)}
-        return self._sandbox.launch(step.argv, env=env, dirs=dirs, tools=step.tools)
+    def _database(self) -> RunDatabase:
+        url = self._settings.database_url()
+        admin = None
+        if url is not None:
+            timeout = self._settings.test_database_connect_timeout_s
+            admin = PostgresAdmin(url, connect_timeout_s=timeout)
+        port = self._sandbox.loopback_port(self._settings.test_database_port)
+        return RunDatabase(admin, port=port)
 
     def _run_dir(self) -> Path:
         """A fresh directory for one run, outside the shared volume."""
         self._scratch.mkdir(mode=0o711, parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix="run-", dir=self._scratch))
+        run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self._scratch))
+        run_dir.chmod(0o711)  # the sandbox user must reach its tree, not list others
+        return run_dir
 
-    def _prepare(self, workspace: Path, dirs: RunDirs) -> int:
-        files = copy_working_tree(workspace, dirs.tree)
-        dirs.build.mkdir(parents=True, exist_ok=True)
-        dirs.reports.mkdir()
-        dirs.tree.parent.chmod(0o711)  # the sandbox user must reach its tree, not list others
-        self._sandbox.prepare(dirs)
+    @staticmethod
+    def _copy(workspace: Path, tree: Path, reports: Path) -> int:
+        files = copy_working_tree(workspace, tree)
+        reports.mkdir()
         return files
+
+    def _prepare(self, dirs: RunDirs) -> None:
+        dirs.build.mkdir(parents=True, exist_ok=True)
+        self._sandbox.prepare(dirs)

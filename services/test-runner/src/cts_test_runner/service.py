@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 from cts_contracts import Expect
@@ -22,21 +22,25 @@ from cts_runtime.executor import StepOutcome
 from cts_runtime.logs import get_logger
 from cts_runtime.workspace import step_workspace
 from cts_test_runner.build_cache import BuildCache
-from cts_test_runner.process import ProcessPort, ProcessResult, run_process
+from cts_test_runner.environment_problems import EnvironmentProblem
+from cts_test_runner.process import ProcessPort, run_process
 from cts_test_runner.report import error_message, render_report
 from cts_test_runner.runners import select_runner
 from cts_test_runner.runners.base import RunResults, TestRunner
 from cts_test_runner.sandbox import Sandbox, make_sandbox
-from cts_test_runner.sandboxed_run import SandboxedRuns
+from cts_test_runner.sandboxed_run import RunOutcome, SandboxedRuns
 from cts_test_runner.settings import TestRunnerSettings
 from cts_test_runner.start_ledger import StartLedger
-from cts_test_runner.step_data import run_tests_data
+from cts_test_runner.step_data import problem_data, run_tests_data
+from cts_test_runner.toolchain import Toolchain, probe_toolchain
+from cts_test_runner.upkeep import Upkeep
 from cts_test_runner.verdict import Policy, judge
 from cts_test_runner.workspace_files import is_regular_file, read_text
 
 log = get_logger(__name__)
 
 RunnerChooser = Callable[[str, Path, str, Sequence[str] | None], TestRunner]
+ToolchainProbe = Callable[[], Awaitable[Toolchain | None]]
 
 
 class RunTests:
@@ -50,6 +54,7 @@ class RunTests:
         environ: Mapping[str, str] | None = None,
         choose_runner: RunnerChooser = select_runner,
         sandbox: Sandbox | None = None,
+        probe: ToolchainProbe = probe_toolchain,
     ) -> None:
         self._settings = settings
         self._process = process
@@ -60,6 +65,10 @@ class RunTests:
         self._builds = BuildCache(settings.workspace_root, enabled=settings.test_build_cache)
         self._starts = StartLedger(settings.workspace_root / ".test-runner" / "starts")
         self._runs = SandboxedRuns(settings, self._sandbox, process, self._environ)
+        self._upkeep = Upkeep(settings)
+        self._probe = probe
+        self._toolchain: Toolchain | None = None
+        self._probed = asyncio.Lock()
 
     def check_sandbox(self) -> None:
         """Raise ``SandboxUnavailable`` when the sandbox cannot start here (at startup)."""
@@ -70,6 +79,15 @@ class RunTests:
 
     def close(self) -> None:
         self._sandbox.close()
+
+    async def toolchain(self) -> Toolchain | None:
+        """The Elixir/OTP of this runner, read once."""
+        async with self._probed:
+            if self._toolchain is None:
+                self._toolchain = await self._probe()
+                if self._toolchain is not None:
+                    log.info("toolchain", elixir=self._toolchain.elixir, otp=self._toolchain.otp)
+            return self._toolchain
 
     async def __call__(self, command: StepRequestedData) -> StepOutcome:
         started = time.monotonic()
@@ -115,21 +133,29 @@ class RunTests:
         runner = self._choose_runner(
             self._settings.test_runner, workspace, component.test_file, test_command
         )
+        toolchain = await self.toolchain()
         # The project lock comes first: a run waiting for it should not hold a slot.
         build = self._builds.checkout(command.account_id, command.project_id)
         async with build as project_dir, self._slots:
-            results, runs = await self._runs.run(command, runner, workspace, project_dir)
-        alignment = await asyncio.to_thread(self._alignment, runner, workspace, command, results)
-        return self._conclude(command, results, runs, alignment, time.monotonic() - started)
+            run = await self._runs.run(command, runner, workspace, project_dir, toolchain)
+        await self._upkeep.after_run()
+        duration_s = time.monotonic() - started
+        if run.problem is not None:
+            return _unjudged(run.problem, toolchain, duration_s)
+        alignment = await asyncio.to_thread(
+            self._alignment, runner, workspace, command, run.results
+        )
+        return self._conclude(command, run, alignment, toolchain, duration_s)
 
     def _conclude(
         self,
         command: StepRequestedData,
-        results: RunResults,
-        runs: list[ProcessResult],
+        run: RunOutcome,
         alignment: AlignmentResult | None,
+        toolchain: Toolchain | None,
         duration_s: float,
     ) -> StepOutcome:
+        results, runs = run.results, run.runs
         component = command.component
         policy = Policy(
             expect=command.expect,
@@ -161,6 +187,7 @@ class RunTests:
             runs=runs,
             report=report,
             duration_s=duration_s,
+            toolchain=toolchain,
         )
         log.info(
             "tests judged",
@@ -168,6 +195,7 @@ class RunTests:
             summary=verdict.summary[:200],
             total=data.total,
             duration_s=round(duration_s, 2),
+            databases=run.databases,
         )
         if verdict.ok:
             return StepOutcome.ok(verdict.summary, data)
@@ -194,3 +222,15 @@ class RunTests:
         else:
             present = runner.declared_tests(read_text(workspace, test_file) or "")
         return align(found.tests, present, counts_extra=counts_extra, design_format=found.format)
+
+
+def _unjudged(
+    problem: EnvironmentProblem, toolchain: Toolchain | None, duration_s: float
+) -> StepOutcome:
+    """The tests could not be judged: an error the fix loop is told not to try, or, for a
+    database server that is down, a transient failure the orchestrator retries."""
+    log.warning("run not judged", summary=problem.summary, reason=problem.reason[:500])
+    if problem.transient:
+        return StepOutcome.transient(problem.summary, problem.reason)
+    data = problem_data(problem, toolchain=toolchain, duration_s=duration_s)
+    return StepOutcome.error(problem.summary, problem.reason, data)

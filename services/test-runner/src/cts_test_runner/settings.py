@@ -9,9 +9,11 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from cts_runtime.settings import ServiceSettings
+from cts_test_runner.database_settings import DatabaseSettings
+from cts_test_runner.dependency_settings import DependencySettings
 
 
-class TestRunnerSettings(ServiceSettings):
+class TestRunnerSettings(ServiceSettings, DependencySettings, DatabaseSettings):
     __test__ = False  # not a pytest test class
 
     service_name: str = "test-runner"

@@ -4,11 +4,17 @@ list capped as the contract requires (the full output would go to an artifact)."
 from __future__ import annotations
 
 from cts_contracts import Alignment, RunTestsData, TestCase
+from cts_contracts import Toolchain as ToolchainData
 from cts_contracts.step_completed import MAX_LISTED
 from cts_design import AlignmentResult
+from cts_test_runner.environment_problems import EnvironmentProblem
 from cts_test_runner.process import ProcessResult
+from cts_test_runner.report import MAX_REPORT, cut
 from cts_test_runner.runners.base import RunResults
+from cts_test_runner.toolchain import Toolchain
 from cts_test_runner.verdict import Verdict
+
+OUTPUT_TAIL = 20_000
 
 
 def run_tests_data(
@@ -19,6 +25,7 @@ def run_tests_data(
     runs: list[ProcessResult],
     report: str,
     duration_s: float,
+    toolchain: Toolchain | None = None,
 ) -> RunTestsData:
     tests = results.tests
 
@@ -52,7 +59,30 @@ def run_tests_data(
         alignment=_alignment_data(alignment),
         report=report,
         duration_s=duration_s,
+        toolchain=_toolchain(toolchain),
     )
+
+
+def problem_data(
+    problem: EnvironmentProblem, *, toolchain: Toolchain | None, duration_s: float
+) -> RunTestsData:
+    """A run whose tests were never judged: the reason, then the end of what ran."""
+    report = f"# {problem.summary}\n\n{problem.reason}"
+    if problem.output.strip():
+        report += f"\n\n## Output (end)\n{problem.output[-OUTPUT_TAIL:]}"
+    return RunTestsData(
+        compiled=False,
+        report=cut(report, MAX_REPORT),
+        duration_s=duration_s,
+        toolchain=_toolchain(toolchain),
+        fixable=False,
+    )
+
+
+def _toolchain(toolchain: Toolchain | None) -> ToolchainData | None:
+    if toolchain is None:
+        return None
+    return ToolchainData(elixir=toolchain.elixir[:200], otp=toolchain.otp[:200])
 
 
 def _alignment_data(alignment: AlignmentResult | None) -> Alignment | None:

@@ -67,6 +67,8 @@ class RunRequest:
     tool: Callable[[Path], str]
     """Where a read-only file of the runner appears to the command."""
     test_command: tuple[str, ...] | None = None
+    deps_dir: str | None = None
+    """``MIX_DEPS_PATH`` as the command sees it, for a project with dependencies."""
 
 
 @dataclass(frozen=True)

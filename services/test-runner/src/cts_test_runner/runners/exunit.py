@@ -28,6 +28,8 @@ class ExUnitRunner:
 
     def commands(self, request: RunRequest) -> list[Command]:
         env = {"MIX_ENV": "test", "MIX_BUILD_ROOT": request.build_dir}
+        if request.deps_dir is not None:
+            env["MIX_DEPS_PATH"] = request.deps_dir
         compile_step = Command(("mix", "compile", "--verbose"), env, "mix compile", gate=True)
         base = request.test_command or ("mix", "test", request.test_file)
         formatter = formatter_path()
