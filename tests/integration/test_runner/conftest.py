@@ -4,7 +4,7 @@ process runner, for tests that run real ``mix test``."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from cts_contracts.step_requested import StepRequestedData
 from cts_test_runner.process import Job, ProcessResult, run_process
 from cts_test_runner.service import RunTests
 from cts_test_runner.settings import TestRunnerSettings
+from cts_testing.deps_server import serve_deps
 from cts_testing.factories import step_request
 
 SAMPLE = Path(__file__).parent / "projects" / "sample"
@@ -113,3 +114,15 @@ def run_tests(sandbox: Sandbox) -> RunTestsFactory:
         return RunTests(config, process=recorder), recorder
 
     return make
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Sessions of ``examples/shop_app`` (a ``shop.ShopRuns``) on one workspace root for the
+    module, so they share the project's dependency cache entry, with its git dependencies
+    served over HTTPS."""
+    from .shop import ShopRuns  # noqa: PLC0415 - shop.py imports this module
+
+    root = tmp_path_factory.mktemp("shop")
+    with serve_deps(root / "served") as deps:
+        yield ShopRuns(root / "workspaces", deps)

@@ -1,0 +1,9 @@
+defmodule ShopSql.MixProject do
+  use Mix.Project
+
+  def project do
+    [app: :shop_sql, version: "0.1.0", elixir: "~> 1.14", deps: []]
+  end
+
+  def application, do: []
+end
