@@ -164,6 +164,50 @@ async def _toolchain() -> Toolchain:
     return Toolchain(elixir="1.14.0", otp="25.2.3")
 
 
+async def test_every_result_names_the_toolchain(root: Path) -> None:
+    outcome = await service(root, FakeMix())(workspace(root))
+
+    assert isinstance(outcome.data, RunTestsData)
+    assert outcome.data.toolchain is not None
+    assert (outcome.data.toolchain.elixir, outcome.data.toolchain.otp) == ("1.14.0", "25.2.3")
+    assert outcome.data.fixable is True
+
+
+async def test_an_elixir_requirement_that_excludes_the_runner_is_not_for_the_fix_loop(
+    root: Path,
+) -> None:
+    refused = (
+        "** (Mix) You're trying to run :my_app on Elixir v1.14.0 but it has declared in its "
+        "mix.exs file it supports only Elixir ~> 1.17\n"
+    )
+    fake = FakeMix(compile_exit=1, compile_output=refused)
+
+    outcome = await service(root, fake)(workspace(root))
+
+    assert outcome.status is ResultStatus.ERROR
+    assert outcome.error_message == (
+        "the project needs Elixir ~> 1.17 (mix.exs, app :my_app); this test-runner has 1.14.0 "
+        "(Erlang/OTP 25.2.3)"
+    )
+    assert isinstance(outcome.data, RunTestsData)
+    assert outcome.data.fixable is False
+    assert outcome.data.toolchain is not None
+
+
+async def test_every_command_gets_the_run_database_and_its_forward(root: Path) -> None:
+    fake = FakeMix()
+    await service(root, fake)(workspace(root))
+
+    for call in fake.calls:
+        env = call["env"]
+        assert env["PGHOST"] == "localhost"
+        assert env["PGPORT"].isdigit()  # unconfined: a free port of the host's loopback
+        assert env["PGUSER"].startswith("cts_run_")
+        assert env["MIX_TEST_PARTITION"].isdigit()
+        assert env["DATABASE_URL"].startswith(f"postgres://{env['PGUSER']}:")
+    assert len({call["env"]["PGUSER"] for call in fake.calls}) == 1  # one run, one role
+
+
 async def test_red_run_is_ok_and_carries_structured_data(root: Path) -> None:
     fake = FakeMix()
     outcome = await service(root, fake)(workspace(root))

@@ -31,6 +31,7 @@ PROXY_PORT = 3128
 GETTING = re.compile(r"^\* Getting (?P<name>\S+) \((?P<source>.+?)\)\s*$", re.MULTILINE)
 COMPILING = re.compile(r"^==> (?P<name>\S+)\s*$", re.MULTILINE)
 TAIL_LINES = 15
+PROGRESS = re.compile(r"^remote: (Enumerating|Counting|Compressing|Total) ")
 
 
 @dataclass(frozen=True)
@@ -197,5 +198,10 @@ def _fetch_failure(
 
 
 def _tail(run: ProcessResult) -> str:
-    lines = [line for line in run.output.strip().splitlines() if line.strip()]
+    """The end of the output, without git's progress lines."""
+    lines = [
+        line
+        for line in run.output.strip().splitlines()
+        if line.strip() and not PROGRESS.match(line)
+    ]
     return "\n".join(lines[-TAIL_LINES:])[-3000:] or f"exit code {run.exit_code}"

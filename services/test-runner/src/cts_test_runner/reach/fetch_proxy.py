@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cts_runtime.logs import get_logger
 from cts_test_runner.dependency_settings import host_port
-from cts_test_runner.reach.unix_server import UnixServer, splice
+from cts_test_runner.reach.unix_server import UnixServer, os_reason, splice
 
 log = get_logger(__name__)
 
@@ -81,7 +81,7 @@ class FetchProxy:
                 asyncio.open_connection(address, number), self._connect_timeout_s
             )
         except (OSError, TimeoutError) as exc:
-            reason = _reason(exc)
+            reason = os_reason(exc)
             self.attempts.append(Attempt(target, allowed=True, error=reason))
             log.warning("dependency host unreachable", host=target, reason=reason)
             await _answer(writer, 502, f"{target}: {reason}")
@@ -95,12 +95,6 @@ class FetchProxy:
 def _split(target: str) -> tuple[str, int]:
     host, _, port = target.rpartition(":")
     return host.strip("[]"), int(port)
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    return getattr(exc, "strerror", None) or type(exc).__name__
 
 
 async def _answer(writer: asyncio.StreamWriter, status: int, text: str) -> None:

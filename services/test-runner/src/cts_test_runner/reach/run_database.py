@@ -21,7 +21,7 @@ from pathlib import Path
 
 from cts_runtime.logs import get_logger
 from cts_test_runner.reach.postgres_admin import DatabaseUnavailable, PostgresAdmin, run_role_name
-from cts_test_runner.reach.unix_server import UnixServer, splice
+from cts_test_runner.reach.unix_server import UnixServer, os_reason, splice
 
 log = get_logger(__name__)
 
@@ -102,7 +102,7 @@ class RunDatabase:
             else:
                 connection = await asyncio.open_connection(upstream.host, upstream.port)
         except (DatabaseUnavailable, OSError) as exc:
-            reason = str(exc) if isinstance(exc, DatabaseUnavailable) else _os_reason(exc)
+            reason = str(exc) if isinstance(exc, DatabaseUnavailable) else os_reason(exc)
             self._fail(
                 f"the run's database server {upstream} ({SETTING}) is not reachable: {reason}",
                 transient=True,
@@ -114,7 +114,3 @@ class RunDatabase:
         if self.use.problem is None:
             self.use.problem, self.use.transient = problem, transient
             log.warning("run database unavailable", problem=problem)
-
-
-def _os_reason(exc: OSError) -> str:
-    return exc.strerror or type(exc).__name__

@@ -80,3 +80,13 @@ async def close_quietly(writer: asyncio.StreamWriter) -> None:
     writer.close()
     with contextlib.suppress(OSError, RuntimeError):
         await writer.wait_closed()
+
+
+def os_reason(exc: BaseException) -> str:
+    """A connection failure in a few words ("Connection refused", "timed out")."""
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    number = getattr(exc, "errno", None)
+    if isinstance(number, int):
+        return os.strerror(number)
+    return getattr(exc, "strerror", None) or type(exc).__name__
