@@ -53,6 +53,11 @@ def targets(results: dict[str, Any]) -> list[Row]:
     if b5 := results.get("b5"):
         value = b5["ratio"]["bubblewrap_vs_bare"]
         out.append(["B5 warm RunTests sandboxed / bare <= 1.3", value, value <= 1.3])
+    if b6 := results.get("b6"):
+        value = b6["ratio"]["warm_vs_bare"]
+        out.append(["B6 warm RunTests / bare mix test (shop app) <= 1.3", value, value <= 1.3])
+        rebuilt = b6["warm_dependencies_rebuilt"]
+        out.append(["B6 dependencies rebuilt by warm runs = 0", rebuilt, rebuilt == 0])
     return out
 
 
@@ -161,6 +166,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines += _b4(b4)
     if b5 := results.get("b5"):
         lines += _b5(b5)
+    if b6 := results.get("b6"):
+        lines += _b6(b6)
     if rows := targets(results):
         lines += ["## Targets", ""]
         lines += _table(
@@ -215,6 +222,29 @@ def _b5(b5: dict[str, Any]) -> list[str]:
         f"{ratio['bubblewrap_vs_none']}, none / bare {ratio['none_vs_bare']}.",
         "",
     ]
+    return lines
+
+
+def _b6(b6: dict[str, Any]) -> list[str]:
+    cold, ways = b6["cold"], ("warm", "bare")
+    lines = [
+        "## B6 RunTests on an application with dependencies and a database (examples/shop_app)",
+        "",
+        f"cold (first run of the project) {cold['run_s']} s, of which mix deps.get "
+        f"{cold['fetch_s']} s and mix deps.compile {cold['compile_deps_s']} s. "
+        f"{b6['repetitions']} warm runs (cache hits: dependencies rebuilt "
+        f"{b6['warm_dependencies_rebuilt']}) interleaved with bare runs of the same checkout "
+        "(mix compile + mix test, no sandbox, straight to PostgreSQL).",
+        "",
+    ]
+    lines += _table(
+        ["", *ways],
+        [
+            ["median (s)", *(b6["median_s"][w] for w in ways)],
+            ["min / max (s)", *(f"{b6['min_s'][w]} / {b6['max_s'][w]}" for w in ways)],
+        ],
+    )
+    lines += ["", f"warm / bare **{b6['ratio']['warm_vs_bare']}**.", ""]
     return lines
 
 

@@ -1,4 +1,4 @@
-"""``python -m bench.run``: run B1, B2, B3, B4 and B5 against the real local stack, print the
+"""``python -m bench.run``: run B1-B6 against the real local stack, print the
 table, write ``bench-results/<run id>.{json,md}`` (and ``latest.*``).
 
 Every run has its own topics, databases and consumer groups and removes them at the end; every
@@ -20,7 +20,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import b1_latency, b2_throughput, b3_growth, b4_sessions, b5_run_tests, report
+from bench import (
+    b1_latency,
+    b2_throughput,
+    b3_growth,
+    b4_sessions,
+    b5_run_tests,
+    b6_real_app,
+    report,
+)
 from bench.context import RunContext
 from bench.machine import Snapshot, busy_percent, describe
 from bench.processes import REPO_ROOT
@@ -33,7 +41,9 @@ def _ints(text: str) -> tuple[int, ...]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--only", default="b1,b2,b3,b4,b5", help="comma-separated: b1,b2,b3,b4,b5")
+    parser.add_argument(
+        "--only", default="b1,b2,b3,b4,b5,b6", help="comma-separated: b1,b2,b3,b4,b5,b6"
+    )
     parser.add_argument("--transitions", type=int, default=2000, help="B1 transitions per system")
     parser.add_argument("--sizes", type=_ints, default=(1, 10, 100, 1000), help="B2 N values")
     parser.add_argument("--replicas", type=_ints, default=(1, 2), help="B2 replica counts")
@@ -42,6 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--b4-sizes", type=_ints, default=(1, 10, 100), help="B4 N values")
     parser.add_argument("--b4-delay", type=float, default=3.0, help="B4: seconds per model turn")
     parser.add_argument("--b5-repetitions", type=int, default=7, help="B5 warm runs per way")
+    parser.add_argument("--b6-repetitions", type=int, default=7, help="B6 warm runs per way")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results")
     parser.add_argument(
         "--auth",
@@ -155,6 +166,8 @@ async def run(
                 )
             elif phase == "b5":
                 results["b5"] = await b5_run_tests.run(repetitions=args.b5_repetitions)
+            elif phase == "b6":
+                results["b6"] = await b6_real_app.run(repetitions=args.b6_repetitions)
             else:
                 raise SystemExit(f"unknown phase {phase!r}")
             results["phase_seconds"][phase] = round(time.monotonic() - phase_started, 1)
