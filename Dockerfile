@@ -71,18 +71,24 @@ HEALTHCHECK --interval=15s --timeout=6s --start-period=30s --retries=3 \
 ENTRYPOINT ["tini", "--", "cts-entrypoint"]
 CMD ["orchestrator"]
 
-# ---- test-runner: the runtime plus Elixir and Erlang (Debian's packages; no Hex needed) -------
+# ---- test-runner: the runtime plus Elixir and Erlang (Debian's packages), Hex and rebar3 -------
 # bubblewrap is the sandbox every untrusted command runs in; setpriv (util-linux) is already
-# there. The sandbox sees /usr, not /app: a pytest run uses this image's own python and pytest.
+# there. The sandbox sees /usr, not /app: a pytest run uses this image's own python and pytest,
+# and the loopback forwarder in front of every sandboxed command runs on this python too.
 FROM runtime AS test-runner
 USER root
 RUN apt-get update \
     && apt-get install -y --no-install-recommends elixir bubblewrap \
     && rm -rf /var/lib/apt/lists/* \
     && python -m pip install --no-cache-dir "pytest>=8,<9"
-# mix writes its home and build caches: keep them off the read-only root filesystem.
-ENV MIX_HOME=/tmp/mix \
-    HEX_OFFLINE=1 \
+# Hex and rebar3 are installed now, at build time, into a MIX_HOME that every sandboxed
+# command sees read-only (CTS_SANDBOX_READONLY_PATHS): at run time dependency fetches reach
+# only the hosts the test-runner's proxy allows, and nothing may change the archives.
+ENV MIX_HOME=/opt/mix
+RUN mix local.hex --force \
+    && mix local.rebar --force \
+    && chmod -R a+rX,go-w /opt/mix
+ENV CTS_SANDBOX_READONLY_PATHS=/opt/mix \
     LANG=C.UTF-8
 USER 10001:10001
 CMD ["test-runner"]

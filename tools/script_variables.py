@@ -32,6 +32,25 @@ SCRIPT_VARIABLES = [
     ),
     ScriptVariable("CTS_MONGO_PORT", "27017", "Port of the local FerretDB", STACK_SH),
     ScriptVariable(
+        "CTS_POSTGRES_PORT",
+        "55432",
+        "Port of the local PostgreSQL (the runs' databases; its admin URL is written to "
+        "<stack dir>/postgres/admin-url)",
+        STACK_SH,
+    ),
+    ScriptVariable(
+        "CTS_POSTGRES_BIN",
+        "–",
+        "Where PostgreSQL's server programs are (default: the newest /usr/lib/postgresql/*/bin)",
+        STACK_SH,
+    ),
+    ScriptVariable(
+        "CTS_STACK_SERVERS",
+        "kafka ferretdb postgres",
+        "Which servers `make up`, `make down` and `make status` handle",
+        STACK_SH,
+    ),
+    ScriptVariable(
         "CTS_CACHE_DIR",
         "$repo/.cache",
         "Where the Kafka jars, FerretDB and the stack's state live",
@@ -46,7 +65,7 @@ SCRIPT_VARIABLES = [
     ScriptVariable(
         "CTS_STACK_TIMEOUT",
         "90",
-        "Seconds `make up` waits for Kafka and MongoDB to answer",
+        "Seconds `make up` waits for the servers to answer",
         STACK_SH,
     ),
     ScriptVariable(
@@ -74,6 +93,12 @@ SCRIPT_VARIABLES = [
     ),
     ScriptVariable(
         "CTS_HELM_VERSION", "v3.22.0", "The helm the chart tests download", "deploy/local/helm.sh"
+    ),
+    ScriptVariable(
+        "CTS_COMPOSE_POSTGRES_PASSWORD",
+        "cts-local-only",
+        "The password of Docker Compose's PostgreSQL (the test-runner's runs' databases)",
+        "docker-compose.yml",
     ),
     ScriptVariable(
         "CTS_IMAGE_TAG",

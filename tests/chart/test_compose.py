@@ -113,3 +113,18 @@ def test_the_api_key_is_passed_through_and_kept_from_the_test_runner(
     assert not {"ANTHROPIC_API_KEY", "CTS_MONGODB_URI"} & set(untrusted)
     assert services["test-runner"]["build"]["target"] == "test-runner"
     assert "sk-" not in COMPOSE.read_text()
+
+
+def test_the_test_runner_gets_a_database_server_and_the_fetch_settings(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    assert services["postgres"]["image"].startswith("postgres:")
+    assert services["postgres"]["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    runner = services["test-runner"]
+    assert runner["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    assert runner["environment"]["CTS_TEST_DATABASE_URL"].startswith("postgresql://postgres:")
+    assert "@postgres:5432/" in runner["environment"]["CTS_TEST_DATABASE_URL"]
+    assert "CTS_DEPS_ALLOWED_HOSTS" in runner["environment"]
+    for name in ("orchestrator", "agent-runner", "git-committer"):
+        assert "CTS_TEST_DATABASE_URL" not in services[name]["environment"], name

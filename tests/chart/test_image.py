@@ -105,6 +105,17 @@ def test_the_runtime_is_slim_non_root_and_the_test_runner_adds_elixir() -> None:
     assert not re.search(r"(?i)(api_key|password|secret)\s*=", DOCKERFILE)
 
 
+def test_the_test_runner_image_carries_hex_and_rebar_in_a_home_the_sandbox_reads_only() -> None:
+    test_runner = stage("test-runner")
+    home = test_runner.index("ENV MIX_HOME=/opt/mix")
+    install = test_runner.index("RUN mix local.hex --force")
+    assert home < install < test_runner.index("USER 10001:10001")
+    assert "&& mix local.rebar --force" in test_runner
+    assert "chmod -R a+rX,go-w /opt/mix" in test_runner
+    assert "ENV CTS_SANDBOX_READONLY_PATHS=/opt/mix" in test_runner
+    assert "HEX_OFFLINE" not in test_runner  # Hex's settings come from CTS_HEX_*
+
+
 def test_the_build_context_leaves_out_caches_tests_and_local_secrets() -> None:
     ignored = set((REPO / ".dockerignore").read_text().split())
     assert {".git", ".venv", ".cache", "tests", ".env"} <= ignored

@@ -154,3 +154,47 @@ kafka.users.create is on (its password from the Secret Strimzi makes for that Ka
   mountPath: /etc/cts/kafka-ca
   readOnly: true
 {{- end -}}
+
+{{- /* The test-runner's mounted Secrets: volume name -> (Secret, key, mount path), the set ones. */ -}}
+{{- define "cts.testRunnerSecrets" -}}
+{{- $deps := .Values.dependencies }}
+{{- $all := list
+  (dict "volume" "test-database" "secret" .Values.testDatabase.urlSecret "path" "/etc/cts/test-database")
+  (dict "volume" "hex-key" "secret" $deps.hexReposKeySecret "path" "/etc/cts/hex")
+  (dict "volume" "deps-ca" "secret" $deps.caSecret "path" "/etc/cts/deps-ca") }}
+{{- $set := list }}
+{{- range $all }}{{ if .secret.name }}{{ $set = append $set . }}{{ end }}{{ end }}
+{{- toYaml (dict "items" $set) }}
+{{- end -}}
+
+{{- define "cts.testRunnerEnv" -}}
+{{- $deps := .Values.dependencies }}
+{{- with .Values.testDatabase.urlSecret.name }}
+- name: CTS_TEST_DATABASE_URL_FILE
+  value: /etc/cts/test-database/{{ $.Values.testDatabase.urlSecret.key }}
+{{- end }}
+{{- with $deps.allowedHosts }}
+- name: CTS_DEPS_ALLOWED_HOSTS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- with $deps.resolve }}
+- name: CTS_DEPS_RESOLVE
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- with $deps.hexMirror }}
+- name: CTS_HEX_MIRROR
+  value: {{ . | quote }}
+{{- end }}
+{{- if $deps.hexOffline }}
+- name: CTS_HEX_OFFLINE
+  value: "true"
+{{- end }}
+{{- with $deps.hexReposKeySecret.name }}
+- name: CTS_HEX_REPOS_KEY_FILE
+  value: /etc/cts/hex/{{ $deps.hexReposKeySecret.key }}
+{{- end }}
+{{- with $deps.caSecret.name }}
+- name: CTS_DEPS_CA_FILE
+  value: /etc/cts/deps-ca/{{ $deps.caSecret.key }}
+{{- end }}
+{{- end -}}
