@@ -12,6 +12,7 @@ from cts_test_runner.environment_problems import after_the_run
 from cts_test_runner.process import ProcessResult
 from cts_test_runner.reach.postgres_admin import PostgresAdmin
 from cts_test_runner.reach.run_database import DatabaseUse, RunDatabase
+from cts_test_runner.sandbox_commands import redacted
 from cts_test_runner.toolchain import Toolchain, unsupported_elixir
 
 SHA = "c2a02fa0126bb80ce086c0419db48a683c6040e2"
@@ -122,3 +123,14 @@ async def test_a_server_that_is_down_is_transient_and_keeps_its_password(tmp_pat
 
 async def _connect(path: Path) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     return await asyncio.open_unix_connection(str(path))
+
+
+def test_secrets_are_cut_out_of_output_and_report() -> None:
+    run = ProcessResult(
+        ("mix", "test"), 0, "key=s3cr3t-value!", 17, False, False, 0.1, 1, "r",
+        channel=b'{"message": "s3cr3t-value!"}',
+    )  # fmt: skip
+    clean = redacted(run, ["s3cr3t-value!", "short"])
+    assert clean.output == "key=***"
+    assert clean.channel == b'{"message": "***"}'
+    assert redacted(run, []) is run

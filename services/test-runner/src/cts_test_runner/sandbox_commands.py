@@ -1,9 +1,14 @@
 """Runner commands executed in the sandbox, in order, under one deadline: each gets the
 scrubbed environment plus its own variables, the run's forwards, and (if it asks) the report
-channel; a failing gate or a timeout stops the sequence."""
+channel; a failing gate or a timeout stops the sequence.
+
+The secrets a command is given (the run's database password, Hex's key for a fetch) are the
+project's code's to read, so whatever it prints may hold them: they are cut out of its output
+and report before anything else sees them (reports go into events and the session)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -40,6 +45,7 @@ class SandboxCommands:
         env: Mapping[str, str] | None = None,
         forwards: Sequence[Forward] = (),
         writable_deps: bool = False,
+        secrets: Sequence[str] = (),
     ) -> list[ProcessResult]:
         deadline = time.monotonic() + timeout_s
         runs: list[ProcessResult] = []
@@ -57,6 +63,7 @@ class SandboxCommands:
                 timeout_s=deadline - time.monotonic(),
                 cap_bytes=self._settings.test_output_cap_bytes,
             )
+            run = redacted(run, secrets)
             runs.append(run)
             log.info(
                 "command finished",
@@ -89,3 +96,18 @@ class SandboxCommands:
             forwards=forwards,
             writable_deps=writable,
         )
+
+
+REDACTED = "***"
+
+
+def redacted(run: ProcessResult, secrets: Sequence[str]) -> ProcessResult:
+    """``run`` with every secret replaced in its output and its report channel."""
+    present = [secret for secret in secrets if len(secret) >= 8]
+    if not present:
+        return run
+    output, channel = run.output, run.channel
+    for secret in present:
+        output = output.replace(secret, REDACTED)
+        channel = channel.replace(secret.encode(), REDACTED.encode())
+    return dataclasses.replace(run, output=output, channel=channel)

@@ -118,6 +118,7 @@ class SandboxedRuns:
                 timeout_s=self._settings.test_timeout_s,
                 env=database.environment(),
                 forwards=[Forward("postgres", database.port, socket)],
+                secrets=database.secrets,
             )
         finally:
             use = await database.finish()

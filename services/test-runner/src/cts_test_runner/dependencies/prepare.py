@@ -91,9 +91,10 @@ class DependencyPreparation:
         await proxy.start(socket)
         try:
             port = self._sandbox.loopback_port(PROXY_PORT)
+            key = self._settings.repos_key()
             command = Command(
                 ("mix", "deps.get", "--only", "test"),
-                self._fetch_env(dirs, port),
+                self._fetch_env(dirs, port, key),
                 "mix deps.get",
                 tools=self._ca_tools(),
             )
@@ -103,6 +104,7 @@ class DependencyPreparation:
                 timeout_s=deadline - time.monotonic(),
                 forwards=[Forward("proxy", port, socket)],
                 writable_deps=True,
+                secrets=(key,) if key else (),
             )
         finally:
             await proxy.close()
@@ -138,11 +140,13 @@ class DependencyPreparation:
             "MIX_BUILD_ROOT": str(inside.build),
         }
 
-    def _fetch_env(self, dirs: RunDirs, port: int) -> dict[str, str]:
+    def _fetch_env(self, dirs: RunDirs, port: int, key: str | None) -> dict[str, str]:
         settings = self._settings
         inside = self._sandbox.view(dirs)
         proxy = f"http://127.0.0.1:{port}"
         env = {**self._mix_env(dirs), "GIT_TERMINAL_PROMPT": "0"}
+        # The key is read by the project's own mix.exs as much as by Hex (one VM): give the
+        # fetch a key that reads no more than any of the projects may.
         env |= {name: proxy for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")}
         assert inside.hex is not None  # the caller binds CTS_HEX_HOME or the entry's own
         env["HEX_HOME"] = str(inside.hex)
@@ -153,7 +157,7 @@ class DependencyPreparation:
             env["HEX_MIRROR"] = settings.hex_mirror
         if settings.hex_offline:
             env["HEX_OFFLINE"] = "1"
-        if key := settings.repos_key():
+        if key:
             env["HEX_REPOS_KEY"] = key
         return env
 

@@ -55,6 +55,11 @@ class RunDatabase:
     def port(self) -> int:
         return self._port
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What a run's output must not carry out (its password)."""
+        return (self._password,)
+
     def environment(self) -> dict[str, str]:
         address = f"{LOOPBACK_HOST}:{self._port}"
         return {
