@@ -73,10 +73,12 @@ def _step(root: Path, sandbox: str) -> tuple[Callable[[], Awaitable[float]], Pat
     return once, workspace
 
 
-def _bare(root: Path) -> Callable[[], Awaitable[float]]:
-    command = step_request(Step.RUN_TESTS, component={"module_name": MODULE, "type": "service"})
-    workspace = _checkout(root, command)
-    env = {
+def bare_commands(
+    root: Path, test_file: str, **env: str
+) -> tuple[dict[str, str], tuple[tuple[str, ...], ...]]:
+    """What the runner did before the sandbox, by hand: ``mix compile``, then ``mix test`` with
+    the formatter, built under ``root/build`` (``env`` adds to the environment)."""
+    base = {
         "PATH": os.environ["PATH"],
         "HOME": str(root),
         "LANG": "C.UTF-8",
@@ -84,11 +86,18 @@ def _bare(root: Path) -> Callable[[], Awaitable[float]]:
         "MIX_BUILD_ROOT": str(root / "build"),
     }
     formatters = ("--formatter", FORMATTER_MODULE, "--formatter", "ExUnit.CLIFormatter")
-    test = ("elixir", "-r", str(formatter_path()), "-S", "mix", "test", TEST_FILE, *formatters)
+    test = ("elixir", "-r", str(formatter_path()), "-S", "mix", "test", test_file, *formatters)
+    return base | env, (("mix", "compile", "--verbose"), test)
+
+
+def _bare(root: Path) -> Callable[[], Awaitable[float]]:
+    command = step_request(Step.RUN_TESTS, component={"module_name": MODULE, "type": "service"})
+    workspace = _checkout(root, command)
+    env, commands = bare_commands(root, TEST_FILE)
 
     async def once() -> float:
         started = time.monotonic()
-        for argv in (("mix", "compile", "--verbose"), test):
+        for argv in commands:
             job = plain(argv, cwd=workspace, env=env)
             await run_process(job, timeout_s=300, cap_bytes=1 << 20)
         return time.monotonic() - started

@@ -15,7 +15,6 @@ matters is warm / bare: what the test-runner costs over running the tests yourse
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import tempfile
@@ -28,11 +27,11 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from bench.b5_run_tests import bare_commands
 from bench.processes import REPO_ROOT
 from cts_contracts import Expect, ResultStatus, Step
 from cts_contracts.step_requested import StepRequestedData
 from cts_test_runner.process import Job, ProcessResult, plain, run_process
-from cts_test_runner.runners.exunit import FORMATTER_MODULE, formatter_path
 from cts_test_runner.service import RunTests
 from cts_test_runner.settings import TestRunnerSettings
 from cts_testing.deps_server import DepsServer, serve_deps
@@ -112,26 +111,20 @@ def _bare(root: Path, entry: Path) -> Callable[[], Awaitable[float]]:
     shutil.copytree(entry / "deps", root / "deps", symlinks=True)
     admin = database_url_file().read_text().strip()
     params = conninfo_to_dict(admin)
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(root),
-        "LANG": "C.UTF-8",
-        "MIX_ENV": "test",
-        "MIX_DEPS_PATH": str(root / "deps"),
-        "MIX_BUILD_ROOT": str(root / "build"),
-        "PGUSER": str(params.get("user")),
-        "PGPASSWORD": str(params.get("password")),
-        "PGPORT": str(params.get("port")),
-    }
-    test_file = command.component.test_file
-    formatters = ("--formatter", FORMATTER_MODULE, "--formatter", "ExUnit.CLIFormatter")
-    test = ("elixir", "-r", str(formatter_path()), "-S", "mix", "test", test_file, *formatters)
+    env, commands = bare_commands(
+        root,
+        command.component.test_file,
+        MIX_DEPS_PATH=str(root / "deps"),
+        PGUSER=str(params.get("user")),
+        PGPASSWORD=str(params.get("password")),
+        PGPORT=str(params.get("port")),
+    )
     counter = iter(range(10**6))
 
     async def once() -> float:
         partition = f"9{next(counter):05d}"
         started = time.monotonic()
-        for argv in (("mix", "compile", "--verbose"), test):
+        for argv in commands:
             job = plain(argv, cwd=workspace, env={**env, "MIX_TEST_PARTITION": partition})
             run = await run_process(job, timeout_s=300, cap_bytes=1 << 20)
             if run.exit_code != 0:
