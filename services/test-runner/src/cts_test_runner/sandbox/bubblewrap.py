@@ -1,7 +1,7 @@
 """The default sandbox: bubblewrap (``bwrap``), namespaces without a daemon or privileges.
 
 Each command gets its own PID, mount, network, IPC, UTS and user namespaces, no capabilities,
-no way to create further user namespaces, and a root holding only:
+no way to create further user namespaces, and a root holding only (``sandbox_root``):
 
 - the system read-only (``/usr`` and the links to it, a few files of ``/etc``);
 - the run's copy of the working tree at ``/ws`` (without ``.git``), the project's build
@@ -41,42 +41,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cts_runtime.logs import get_logger
-from cts_test_runner.sandbox.port import Forward, Launch, RunDirs
+from cts_test_runner.sandbox import sandbox_root as root
+from cts_test_runner.sandbox.ownership import give_to
+from cts_test_runner.sandbox.port import FORWARDER, Forward, Launch, RunDirs
 
 log = get_logger(__name__)
-
-INSIDE = RunDirs(
-    tree=Path("/ws"),
-    build=Path("/build"),
-    reports=Path("/reports"),
-    deps=Path("/deps"),
-    hex=Path("/hex"),
-)
-TOOLS_INSIDE = Path("/opt/cts")
-SOCKETS_INSIDE = Path("/run/cts")
-FORWARDER = Path(__file__).with_name("loopback_forwarder.py")
-TMP = "/tmp"  # noqa: S108 - the sandbox's own tmpfs, not the host's /tmp
-HOME = f"{TMP}/home"
-SHARED_MODE = "1777"
-"""``/tmp`` and ``HOME``: bubblewrap creates them as root when it runs privileged."""
-PATH = "/usr/local/bin:/usr/bin:/bin"
-TOP_LEVEL = ("bin", "lib", "lib32", "lib64", "libx32", "sbin")
-"""Merged-/usr systems have these as links into ``/usr``; older ones as directories."""
-ETC_FILES = (
-    "ld.so.cache",
-    "ld.so.conf",
-    "ld.so.conf.d",
-    "alternatives",
-    "localtime",
-    "nsswitch.conf",
-    "hosts",
-    "resolv.conf",
-    "ssl",
-    "ca-certificates",
-    "ca-certificates.conf",
-    "mime.types",
-)
-"""The parts of ``/etc`` a toolchain reads; everything else of it stays out (no secrets)."""
 
 
 class SandboxUnavailable(RuntimeError):
@@ -113,33 +82,16 @@ class Bubblewrap:
         self._mount_proc = mount_proc
         self._support = Path(tempfile.mkdtemp(prefix="cts-sandbox-"))
         self._support.chmod(0o755)
-        self._etc = self._write_identity()
+        self._etc = root.write_identity(self._support, uid, gid)
 
     def close(self) -> None:
         shutil.rmtree(self._support, ignore_errors=True)
 
-    def _write_identity(self) -> Path:
-        """A passwd and group naming only the sandbox user: the host's stay out."""
-        etc = self._support / "etc"
-        etc.mkdir(mode=0o755)
-        (etc / "passwd").write_text(
-            f"root:x:0:0:root:/:/usr/sbin/nologin\nsandbox:x:{self._uid}:{self._gid}:"
-            f"CTS sandbox:{HOME}:/bin/sh\n"
-        )
-        (etc / "group").write_text(f"root:x:0:\nsandbox:x:{self._gid}:\n")
-        return etc
-
     def view(self, dirs: RunDirs) -> RunDirs:
-        return RunDirs(
-            INSIDE.tree,
-            INSIDE.build,
-            INSIDE.reports,
-            INSIDE.deps if dirs.deps is not None else None,
-            INSIDE.hex if dirs.hex is not None else None,
-        )
+        return root.inside_view(dirs)
 
     def tool(self, host_path: Path) -> str:
-        return str(TOOLS_INSIDE / host_path.name)
+        return root.tool_inside(host_path)
 
     def loopback_port(self, preferred: int) -> int:
         return preferred  # its own network namespace: any port is free
@@ -147,10 +99,10 @@ class Bubblewrap:
     def prepare(self, dirs: RunDirs) -> None:
         if not self._privileged:
             return  # the command is the service's own user outside: its files are usable
-        _own(dirs.tree, self._uid, self._gid)
+        give_to(dirs.tree, self._uid, self._gid)
         for top in (dirs.build, dirs.reports, dirs.deps, dirs.hex):
             if top is not None:
-                _own(top, self._uid, self._gid, created_inside=True)
+                give_to(top, self._uid, self._gid, created_inside=True)
 
     def launch(
         self,
@@ -162,26 +114,16 @@ class Bubblewrap:
         forwards: Sequence[Forward] = (),
         writable_deps: bool = False,
     ) -> Launch:
-        inner_env = {**env, "HOME": HOME, "TMPDIR": TMP, "PATH": PATH}
-        args = [self._bwrap, *self._isolation(), *self._system()]
-        args += ["--bind", str(dirs.tree), str(INSIDE.tree)]
-        args += ["--bind", str(dirs.build), str(INSIDE.build)]
-        args += ["--bind", str(dirs.reports), str(INSIDE.reports)]
-        if dirs.deps is not None:
-            args += ["--bind" if writable_deps else "--ro-bind", str(dirs.deps), str(INSIDE.deps)]
-        if dirs.hex is not None:
-            args += ["--bind", str(dirs.hex), str(INSIDE.hex)]
-        staged = [*tools, FORWARDER] if forwards else list(tools)
-        for tool in staged:
-            args += ["--ro-bind", str(self._staged(tool)), self.tool(tool)]
-        if forwards:  # bubblewrap would make the directories root's alone
-            args += ["--perms", "0755", "--dir", str(SOCKETS_INSIDE.parent)]
-            args += ["--perms", "0755", "--dir", str(SOCKETS_INSIDE)]
-        for forward in forwards:
-            args += ["--bind", str(forward.socket), str(SOCKETS_INSIDE / f"{forward.name}.sock")]
+        inner_env = {**env, "HOME": root.HOME, "TMPDIR": root.TMP, "PATH": root.PATH}
+        args = [self._bwrap, *self._isolation()]
+        args += root.system_binds(self._etc, mount_proc=self._mount_proc)
+        args += root.run_binds(dirs, writable_deps=writable_deps)
+        for tool in [*tools, FORWARDER] if forwards else tools:
+            args += ["--ro-bind", str(root.stage(self._support, tool)), self.tool(tool)]
+        args += root.forward_binds(forwards)
         for path in self._readonly:
             args += ["--ro-bind", str(path), str(path)]
-        args += ["--chdir", str(INSIDE.tree), "--clearenv"]
+        args += ["--chdir", str(root.INSIDE.tree), "--clearenv"]
         for name, value in sorted(inner_env.items()):
             args += ["--setenv", name, value]
         outer = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8"}
@@ -191,7 +133,7 @@ class Bubblewrap:
     def _forwarder(self, forwards: Sequence[Forward]) -> list[str]:
         if not forwards:
             return []
-        pairs = [f"{f.port}={SOCKETS_INSIDE / f'{f.name}.sock'}" for f in forwards]
+        pairs = [f"{f.port}={root.socket_inside(f)}" for f in forwards]
         return ["python3", self.tool(FORWARDER), *pairs, "--"]
 
     def _isolation(self) -> list[str]:
@@ -224,35 +166,6 @@ class Bubblewrap:
             "--no-new-privs",
             "--",
         ]
-
-    def _system(self) -> list[str]:
-        args = ["--perms", "0755", "--dir", "/etc", "--perms", "0755", "--dir", str(TOOLS_INSIDE)]
-        args += ["--ro-bind", "/usr", "/usr"]
-        for name in TOP_LEVEL:
-            host = Path("/") / name
-            if host.is_symlink():
-                args += ["--symlink", os.readlink(host), f"/{name}"]
-            elif host.is_dir():
-                args += ["--ro-bind", str(host), f"/{name}"]
-        for name in ETC_FILES:
-            if (Path("/etc") / name).exists():
-                args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-        args += ["--ro-bind", str(self._etc / "passwd"), "/etc/passwd"]
-        args += ["--ro-bind", str(self._etc / "group"), "/etc/group"]
-        if self._mount_proc:
-            args += ["--proc", "/proc"]
-        args += ["--dev", "/dev", "--perms", SHARED_MODE, "--tmpfs", TMP]
-        return [*args, "--perms", SHARED_MODE, "--dir", HOME]
-
-    def _staged(self, tool: Path) -> Path:
-        """A copy of the runner's file in the support directory: the sandbox user may not be
-        able to traverse to where the package is installed, and must not see the rest."""
-        staged = self._support / "tools" / tool.name
-        if not staged.exists():
-            staged.parent.mkdir(mode=0o755, exist_ok=True)
-            shutil.copyfile(tool, staged)
-            staged.chmod(0o644)
-        return staged
 
     def self_test(self, timeout_s: float = 30) -> None:
         """Start one sandboxed ``true``: a host or cluster that cannot create the namespaces
@@ -288,21 +201,3 @@ class Bubblewrap:
             privileged=self._privileged,
             proc=self._mount_proc,
         )
-
-
-def _own(top: Path, uid: int, gid: int, *, created_inside: bool = False) -> None:
-    """Give ``top`` and everything under it to the sandbox user (links themselves, not their
-    targets); entries already owned are left alone.
-
-    ``created_inside``: a directory whose contents only sandboxed commands write (a build, the
-    dependencies): once its top is the sandbox user's, so is everything in it, and a warm
-    directory of many thousand files is not walked on every run."""
-    info = os.lstat(top)
-    if created_inside and (info.st_uid, info.st_gid) == (uid, gid):
-        return
-    for current, dirs, files in os.walk(top):
-        for name in (".", *dirs, *files):
-            path = os.path.join(current, name)
-            info = os.lstat(path)
-            if (info.st_uid, info.st_gid) != (uid, gid):
-                os.lchown(path, uid, gid)

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+FORWARDER = Path(__file__).with_name("loopback_forwarder.py")
+"""The script started in front of a command that has forwards (no imports but the stdlib's)."""
+
 
 @dataclass(frozen=True)
 class RunDirs:

@@ -10,11 +10,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cts_runtime.logs import get_logger
-from cts_test_runner.sandbox.port import Forward, Launch, RunDirs
+from cts_test_runner.sandbox.port import FORWARDER, Forward, Launch, RunDirs
 
 log = get_logger(__name__)
 
-FORWARDER = Path(__file__).with_name("loopback_forwarder.py")
 WARNING = "CTS_SANDBOX=none: untrusted tests run unconfined (development only)"
 
 
