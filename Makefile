@@ -14,7 +14,7 @@ setup: ## Install uv (with pip) if missing and sync the workspace
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
 	$(UV) sync --all-packages --frozen
 
-up: setup ## Start the local stack (Kafka + FerretDB), installing it on first use; KAFKA_AUTH=scram: SASL/SCRAM + ACLs
+up: setup ## Start the local stack (Kafka, FerretDB, PostgreSQL), installing it on first use; KAFKA_AUTH=scram: SASL/SCRAM + ACLs
 	@CTS_KAFKA_AUTH=$${KAFKA_AUTH:-$${CTS_KAFKA_AUTH:-none}} $(STACK) up
 	@$(STACK) admin $(UV) run --all-packages python -m cts_runtime.topics_admin
 
@@ -33,7 +33,7 @@ test: setup ## Everything CI runs: unit, integration, e2e and reliability tests 
 test-unit: setup ## Fast tests: no servers
 	$(PYTEST) tests/unit
 
-test-integration: setup ## Tests against the real local Kafka and FerretDB
+test-integration: setup ## Tests against the real local Kafka, FerretDB and PostgreSQL
 	$(PYTEST) tests/integration
 
 test-e2e: setup ## All services as separate processes on the real local stack

@@ -142,40 +142,54 @@ as_postgres() {
   else "$@"; fi
 }
 
-# The admin password lives beside the cluster (mode 600), and the URL the test-runner reads
-# (CTS_TEST_DATABASE_URL_FILE) is written next to it: password authentication everywhere, so
-# a sandboxed test that reaches the server can log in only as its own run's role.
-init_postgres() {
-  local dir="$stack_dir/postgres" bin; bin="$(postgres_bin)"
+# The cluster (data, socket directory, admin password) must be reachable by the postgres user:
+# beside the other servers' files when it is, otherwise (a clone under a private home such as
+# /root) in a directory of its own under that user's home, named after the stack directory.
+cluster_dir() {
+  local dir="$stack_dir/postgres" home
+  mkdir -p "$dir"
+  if [ "$(id -u)" != 0 ] || as_postgres test -x "$dir"; then echo "$dir"; return; fi
+  home="$(getent passwd postgres | cut -d: -f6)"
+  [ -n "$home" ] && [ -d "$home" ] || die "the postgres user cannot reach $dir and has no home" \
+    "directory: set CTS_STACK_DIR to a directory it can reach"
+  echo "$home/cts-stack-$(printf '%s' "$dir" | sha256sum | cut -c1-12)"
+}
+
+# The admin password lives with the cluster (mode 600), and the URL the test-runner reads
+# (CTS_TEST_DATABASE_URL_FILE) is written beside the other servers' files: password
+# authentication everywhere, so a sandboxed test that reaches the server can log in only as
+# its own run's role.
+init_postgres() { # cluster directory
+  local dir="$stack_dir/postgres" cluster="$1" bin; bin="$(postgres_bin)"
   [ -x "$bin/initdb" ] || die "PostgreSQL is required (Debian: apt-get install postgresql)"
-  mkdir -p "$dir/run"
-  as_postgres test -x "$dir" || die "the postgres user cannot reach $dir (a parent directory" \
-    "is not searchable by it): set CTS_STACK_DIR to a directory it can reach"
-  if [ ! -f "$dir/data/PG_VERSION" ]; then
-    say "creating a PostgreSQL cluster in $dir/data"
-    rm -rf "$dir/data"; mkdir -p "$dir/data"
-    (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/admin-password")
-    if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$dir/data" "$dir/run" "$dir/admin-password"; fi
-    as_postgres "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/admin-password" \
+  mkdir -p "$cluster/run"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$cluster" "$cluster/run"; fi
+  if [ ! -f "$cluster/data/PG_VERSION" ]; then
+    say "creating a PostgreSQL cluster in $cluster/data"
+    rm -rf "$cluster/data"; mkdir -p "$cluster/data"
+    (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$cluster/admin-password")
+    if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$cluster/data" "$cluster/admin-password"; fi
+    as_postgres "$bin/initdb" -D "$cluster/data" -U postgres --pwfile="$cluster/admin-password" \
       --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
       >>"$stack_dir/postgres.log" 2>&1 || { tail -20 "$stack_dir/postgres.log" >&2; die "initdb failed"; }
   fi
-  printf 'postgresql://postgres:%s@127.0.0.1:%s/postgres\n' "$(cat "$dir/admin-password")" \
+  printf 'postgresql://postgres:%s@127.0.0.1:%s/postgres\n' "$(cat "$cluster/admin-password")" \
     "$postgres_port" >"$dir/admin-url.tmp"
   chmod 600 "$dir/admin-url.tmp" && mv "$dir/admin-url.tmp" "$dir/admin-url"
 }
 
 start_postgres() {
-  local dir="$stack_dir/postgres" pidfile="$stack_dir/postgres.pid" bin
+  local pidfile="$stack_dir/postgres.pid" bin cluster
   if alive "$pidfile"; then say "postgres already running (pid $(cat "$pidfile"))"; return; fi
-  init_postgres
+  cluster="$(cluster_dir)"
+  init_postgres "$cluster"
   bin="$(postgres_bin)"
   say "starting postgres on 127.0.0.1:$postgres_port (log: $stack_dir/postgres.log)"
   # A scratch database server: durability is traded for speed (every run's database is
   # thrown away afterwards).
   local runas=(); [ "$(id -u)" = 0 ] && runas=(setpriv --reuid=postgres --regid=postgres --init-groups --)
-  setsid "${runas[@]}" "$bin/postgres" -D "$dir/data" -p "$postgres_port" \
-    -k "$dir/run" -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+  setsid "${runas[@]}" "$bin/postgres" -D "$cluster/data" -p "$postgres_port" \
+    -k "$cluster/run" -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
     -c full_page_writes=off -c max_connections=200 \
     >>"$stack_dir/postgres.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
