@@ -18,6 +18,7 @@ from cts_test_runner.service import RunTests
 from cts_test_runner.settings import TestRunnerSettings
 from cts_testing.deps_server import serve_deps
 from cts_testing.factories import step_request
+from cts_testing.stack import Endpoints
 
 SAMPLE = Path(__file__).parent / "projects" / "sample"
 SCENARIOS = Path(__file__).parent / "projects" / "scenarios"
@@ -117,10 +118,10 @@ def run_tests(sandbox: Sandbox) -> RunTestsFactory:
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def shop(stack: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Sessions of ``examples/shop_app`` (a ``shop.ShopRuns``) on one workspace root for the
     module, so they share the project's dependency cache entry, with its git dependencies
-    served over HTTPS."""
+    served over HTTPS. ``stack`` starts the local PostgreSQL when it is not running."""
     from .shop import ShopRuns  # noqa: PLC0415 - shop.py imports this module
 
     root = tmp_path_factory.mktemp("shop")
