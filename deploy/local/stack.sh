@@ -263,8 +263,9 @@ cmd_status() {
 }
 
 cmd_down() {
-  local name
-  for name in "${@:-$servers}"; do
+  local name names
+  if [ $# -gt 0 ]; then names=("$@"); else read -ra names <<<"$servers"; fi
+  for name in "${names[@]}"; do
     has "$name" || die "unknown server $name (one of: $servers)"
     stop_one "$name"
   done
