@@ -58,7 +58,8 @@ async def test_dependencies_are_fetched_once_then_reused_and_every_run_has_its_o
     later = recorder.runs[len(cold_labels) :]
     assert FETCH not in labels(recorder)[len(cold_labels) :]
     assert all(not DEPENDENCY_BUILD.search(run.output) for run in later)
-    logs = capfd.readouterr().out
+    captured = capfd.readouterr()  # stdout, or stderr once the service's logging is configured
+    logs = captured.out + captured.err
     databases = [line for line in logs.splitlines() if "run database dropped" in line]
     assert len(databases) == 3, logs[-3000:]
     names = [line.split("databases=['", 1)[1].split("'", 1)[0] for line in databases]
