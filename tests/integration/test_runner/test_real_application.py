@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 
 import psycopg
-import pytest
+from structlog.testing import capture_logs
 
 from cts_contracts import Expect, ResultStatus, RunTestsData
 from cts_testing.stack import database_url_file
@@ -32,15 +32,16 @@ def _run_roles() -> list[str]:
 
 
 async def test_dependencies_are_fetched_once_then_reused_and_every_run_has_its_own_database(
-    shop: ShopRuns, capfd: pytest.CaptureFixture[str]
+    shop: ShopRuns,
 ) -> None:
     runner, recorder = shop.runner()
     roles_before = set(_run_roles())
 
-    cold = await runner(shop.session())
-    cold_labels = labels(recorder)
-    warm_red = await runner(shop.session(LEDGER, expect=Expect.RED))
-    warm = await runner(shop.session())
+    with capture_logs() as logs:  # whatever format and stream the logging was given
+        cold = await runner(shop.session())
+        cold_labels = labels(recorder)
+        warm_red = await runner(shop.session(LEDGER, expect=Expect.RED))
+        warm = await runner(shop.session())
 
     for outcome in (cold, warm_red, warm):
         assert outcome.status is ResultStatus.OK, outcome.error_message
@@ -58,11 +59,9 @@ async def test_dependencies_are_fetched_once_then_reused_and_every_run_has_its_o
     later = recorder.runs[len(cold_labels) :]
     assert FETCH not in labels(recorder)[len(cold_labels) :]
     assert all(not DEPENDENCY_BUILD.search(run.output) for run in later)
-    captured = capfd.readouterr()  # stdout, or stderr once the service's logging is configured
-    logs = captured.out + captured.err
-    databases = [line for line in logs.splitlines() if "run database dropped" in line]
-    assert len(databases) == 3, logs[-3000:]
-    names = [line.split("databases=['", 1)[1].split("'", 1)[0] for line in databases]
+    dropped = [entry for entry in logs if entry["event"] == "run database dropped"]
+    assert len(dropped) == 3, logs[-20:]
+    names = [name for entry in dropped for name in entry["databases"]]
     assert len(set(names)) == 3
     assert all(name.startswith("shop_test") for name in names)
     assert _databases(names) == []  # dropped after each run
