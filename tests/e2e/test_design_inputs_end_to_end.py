@@ -43,13 +43,14 @@ async def test_a_codemyspec_repository_goes_red_with_alignment_both_ways_and_its
     assert finished["status"] == "complete", f"{finished}\n{system.logs()}"
     assert steps_of(seen) == [
         ("initialize", "ok"),
+        ("prepare_project", "ok"),
         ("generate_tests_and_fixtures", "ok"),
         ("run_tests", "error"),
         ("fix_compilation_errors", "ok"),
         ("run_tests", "ok"),
         ("finalize", "ok"),
     ]
-    init, generate, first_run, fix, second_run, _ = (c["data"] for c in seen["completed"])
+    init, _, generate, first_run, fix, second_run, _ = (c["data"] for c in seen["completed"])
     assert (init["design_file"], init["design_format"], init["parent_design_file"]) == (
         "docs/spec/shelf/catalog/stock_keeper.spec.md",
         "codemyspec",
@@ -61,7 +62,7 @@ async def test_a_codemyspec_repository_goes_red_with_alignment_both_ways_and_its
     assert first_run["compiled"] is True
     assert (first_run["total"], first_run["passed"]) == (7, 0)
     assert first_run["alignment"] == {"score": 0.8571, "missing": [], "unexpected": [EXTRA]}
-    assert "tests it does not list count against it" in seen["completed"][2]["error_message"]
+    assert "tests it does not list count against it" in seen["completed"][3]["error_message"]
     assert fix["files_written"] == [SHELF_TEST]
     assert (second_run["total"], second_run["passed"]) == (6, 0)
     assert second_run["alignment"] == {"score": 1.0, "missing": [], "unexpected": []}

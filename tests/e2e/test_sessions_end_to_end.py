@@ -22,16 +22,17 @@ async def test_red_session_fixes_a_compile_error_and_commits_failing_tests(
     steps = [(c["step"], c["status"]) for c in seen["completed"]]
     assert steps == [
         ("initialize", "ok"),
+        ("prepare_project", "ok"),
         ("generate_tests_and_fixtures", "ok"),
         ("run_tests", "error"),
         ("fix_compilation_errors", "ok"),
         ("run_tests", "ok"),
         ("finalize", "ok"),
     ]
-    first_run = seen["completed"][2]["data"]
+    first_run = seen["completed"][3]["data"]
     assert first_run["compiled"] is False
     assert any("valid_attrs/0" in d["message"] for d in first_run["compile_errors"])
-    second_run = seen["completed"][4]["data"]
+    second_run = seen["completed"][5]["data"]
     assert (second_run["compiled"], second_run["total"], second_run["passed"]) == (True, 5, 0)
 
     branch = branch_name("UserRegistration")

@@ -42,9 +42,10 @@ FIXTURE_FILE = "test/support/fixtures/accounts/user_registration_fixtures.ex"
 BRANCH = branch_name("UserRegistration")
 ACCOUNT, PROJECT = "rel", "my-app"
 
-RED = ["initialize", "generate_tests_and_fixtures", "run_tests", "finalize"]
+RED = ["initialize", "prepare_project", "generate_tests_and_fixtures", "run_tests", "finalize"]
 RED_WITH_FIX = [
     "initialize",
+    "prepare_project",
     "generate_tests_and_fixtures",
     "run_tests",
     "fix_compilation_errors",

@@ -10,6 +10,7 @@ class Step(StrEnum):
 
     # cts_core.steps derives a session's path from this order.
     INITIALIZE = "initialize"
+    PREPARE_PROJECT = "prepare_project"
     GENERATE_TESTS_AND_FIXTURES = "generate_tests_and_fixtures"
     RUN_TESTS = "run_tests"
     FIX_COMPILATION_ERRORS = "fix_compilation_errors"

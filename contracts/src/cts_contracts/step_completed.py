@@ -149,6 +149,42 @@ class RunTestsData(Contract):
     )
 
 
+class PrepareProjectData(Contract):
+    """What the test-runner found before any test was written: the project's dependencies
+    fetched and compiled (or reused), the project compiled, and its database reached when it
+    uses one. A problem none of the session's files can change fails the step, so the session
+    ends before Generate spends a model call."""
+
+    model_config = _example(
+        step="prepare_project",
+        dependencies="fetched",
+        compiled=True,
+        duration_s=2.5,
+        toolchain={"elixir": "1.14.0", "otp": "25"},
+    )
+
+    step: Literal["prepare_project"] = "prepare_project"
+    dependencies: Literal["none", "fetched", "reused"] = Field(
+        default="none",
+        description="none: the project has no mix.lock; fetched: fetched and compiled now; "
+        "reused: a cached entry for this lock and toolchain was used as it was",
+    )
+    compiled: bool = Field(
+        default=True,
+        description="Whether the project compiled before any test was written (false is a "
+        "warning: RunTests reports it)",
+    )
+    databases: int = Field(default=0, ge=0, description="Databases the project created")
+    duration_s: float = Field(default=0, ge=0)
+    toolchain: Toolchain | None = None
+    report: str = Field(
+        default="", max_length=20_000, description="The end of what the commands printed"
+    )
+    warnings: list[Text] = Field(
+        default_factory=list, max_length=MAX_LISTED, description="Kept in the session's outcome"
+    )
+
+
 class FinalizeData(Contract):
     model_config = _example(
         step="finalize", commit_sha=SAMPLE_SHA, branch=BRANCH, files=[TEST_FILE], pushed=True
@@ -162,7 +198,9 @@ class FinalizeData(Contract):
     pushed: bool = False
 
 
-StepDataModel: TypeAlias = InitializeData | AgentData | RunTestsData | FinalizeData
+StepDataModel: TypeAlias = (
+    InitializeData | PrepareProjectData | AgentData | RunTestsData | FinalizeData
+)
 """What a step answers with; ``cts_core.steps`` says which model belongs to which step."""
 
 StepData = Annotated[StepDataModel, Field(discriminator="step")]

@@ -29,6 +29,7 @@ from cts_testing.stack import Endpoints
 
 RED_SESSION = [  # (step, the executor's topic, status, fix round)
     ("initialize", GIT_STEP_REQUESTED, "ok", 0),
+    ("prepare_project", TESTS_STEP_REQUESTED, "ok", 0),
     ("generate_tests_and_fixtures", AGENT_STEP_REQUESTED, "ok", 0),
     ("run_tests", TESTS_STEP_REQUESTED, "error", 0),
     ("fix_compilation_errors", AGENT_STEP_REQUESTED, "ok", 1),

@@ -75,8 +75,9 @@ async def test_error_fix_ok_path_completes_and_finishes_once(
 
     doc = await mongo_db["sessions"].find_one({"_id": request.data.session_id})
     assert doc["status"] == "complete"
-    assert steps_of(doc) == ["initialize", "generate_tests_and_fixtures", "run_tests",
-                             "fix_compilation_errors", "run_tests", "finalize"]  # fmt: skip
+    assert steps_of(doc) == ["initialize", "prepare_project", "generate_tests_and_fixtures",
+                             "run_tests", "fix_compilation_errors", "run_tests",
+                             "finalize"]  # fmt: skip
     # The emptied outbox of a finished session rides the next document write (CTS_DOCUMENT_DELAY_S).
     assert await outbox_emptied(mongo_db, request.data.session_id, within=5.0)
     done = events.on(topic(SESSION_FINISHED, topic_prefix))
@@ -182,7 +183,7 @@ async def test_duplicates_change_nothing_and_strangers_are_dead_lettered(
 
     assert await mongo_db["sessions"].count_documents({}) == 1
     doc = await mongo_db["sessions"].find_one({"_id": session_id})
-    assert len(doc["interactions"]) == 4
+    assert len(doc["interactions"]) == 5
     assert len(events.on(topic(SESSION_FINISHED, topic_prefix))) == 1
     letters = events.on(topic(DEADLETTER, topic_prefix))
     assert sorted(letter["reason"] for letter in letters) == [

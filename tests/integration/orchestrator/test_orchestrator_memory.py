@@ -55,14 +55,15 @@ async def test_a_replica_with_a_stale_memory_reloads_and_decides_once(mongo_db: 
     await first.service.on_step_completed(answer_last(recorder))  # first remembers version 1
     await second.service.on_step_completed(answer_last(recorder))  # second moves it to version 2
     await first.service.on_step_completed(answer_last(recorder))  # first's memory is behind: reload
+    await first.service.on_step_completed(answer_last(recorder))  # RunTests
     await first.service.on_step_completed(answer_last(recorder))  # Finalize
     doc = await mongo_db["sessions"].find_one({"_id": request.session_id})
     assert doc["status"] == SessionStatus.COMPLETE.value
     assert [i["step"] for i in doc["interactions"]] == [
-        "initialize", "generate_tests_and_fixtures", "run_tests", "finalize",
+        "initialize", "prepare_project", "generate_tests_and_fixtures", "run_tests", "finalize",
     ]  # fmt: skip
     assert [c.data.step.value for c in recorder.sent] == [i["step"] for i in doc["interactions"]]
-    assert doc["version"] == 5, "four steps, then the end's emptied outbox, a claim of its own"
+    assert doc["version"] == 6, "five steps, then the end's emptied outbox, a claim of its own"
     assert doc["outbox"] == []
 
 
@@ -99,16 +100,16 @@ async def test_a_duplicate_seen_through_a_stale_memory_changes_nothing(mongo_db:
     first, second = orchestrator(store, recorder), orchestrator(store, recorder)
     request = session_request()
     await first.service.on_session_requested(request)
-    await first.service.on_step_completed(answer_last(recorder))  # Generate in flight, remembered
-    generated = answer_last(recorder)
-    await second.service.on_step_completed(generated)  # recorded by the other replica
+    await first.service.on_step_completed(answer_last(recorder))  # Prepare in flight, remembered
+    prepared = answer_last(recorder)
+    await second.service.on_step_completed(prepared)  # recorded by the other replica
     before = await mongo_db["sessions"].find_one({"_id": request.session_id})
-    await first.service.on_step_completed(generated)  # a duplicate; first's copy says "unanswered"
+    await first.service.on_step_completed(prepared)  # a duplicate; first's copy says "unanswered"
     after = await mongo_db["sessions"].find_one({"_id": request.session_id})
     assert after["version"] == before["version"] == 2
     assert len(after["interactions"]) == 3
     assert [c.data.step.value for c in recorder.sent[:3]] == [
-        "initialize", "generate_tests_and_fixtures", "run_tests",
+        "initialize", "prepare_project", "generate_tests_and_fixtures",
     ]  # fmt: skip
     # The outbox is the other replica's, and that replica lives: it sent the command, so the
     # duplicate sends nothing (and never a new step).

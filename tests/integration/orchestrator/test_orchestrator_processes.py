@@ -18,7 +18,9 @@ from cts_testing.kafka import Collector, publish
 from cts_testing.processes import ServiceProcess
 from cts_testing.stack import Endpoints
 
-EXPECTED_RED = ["initialize", "generate_tests_and_fixtures", "run_tests", "finalize"]
+EXPECTED_RED = [
+    "initialize", "prepare_project", "generate_tests_and_fixtures", "run_tests", "finalize",
+]  # fmt: skip
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ async def test_claims_read_back_what_whole_documents_hold(mongo_db: Any) -> None
     session = start(max_fix_attempts=2)
     await store.create_or_get(session)
     stored: Session = session
-    statuses = [ResultStatus.OK, ResultStatus.OK, ResultStatus.ERROR, ResultStatus.OK,
-                ResultStatus.TRANSIENT, ResultStatus.OK, ResultStatus.OK]  # fmt: skip
+    statuses = [ResultStatus.OK, ResultStatus.OK, ResultStatus.OK, ResultStatus.ERROR,
+                ResultStatus.OK, ResultStatus.TRANSIENT, ResultStatus.OK,
+                ResultStatus.OK]  # fmt: skip
     for status in statuses:
         in_flight = stored.in_flight
         assert in_flight is not None

@@ -46,6 +46,7 @@ def unwrapped(text: str) -> str:
 
 def finished_session() -> Session:
     session = answer(start(), summary="created the branch")
+    session = answer(session, summary="dependencies reused")
     session = answer(session, summary=LONG_SUMMARY)
     failed_run = session.in_flight
     assert failed_run is not None

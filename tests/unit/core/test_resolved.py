@@ -42,7 +42,7 @@ def test_auto_is_sent_to_initialize_only_and_its_decision_to_every_later_step() 
 
 def test_a_decided_green_session_fails_with_green_in_its_reason() -> None:
     session = answer(start(max_fix_attempts=0), data=initialized(expect="green"))
-    session = answer(session)  # generate
+    session = answer(answer(session))  # prepare_project, generate
     session = answer(session, ResultStatus.ERROR, RunTestsData(compiled=True), summary="1 fails")
     assert session.status is SessionStatus.FAILED
     assert "the 'green' expectation" in (session.reason or "")

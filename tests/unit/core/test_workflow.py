@@ -28,7 +28,7 @@ from cts_core import (
     record_result,
     steps,
 )
-from cts_testing.session_builders import DEADLINES, T0, answer, start
+from cts_testing.session_builders import DEADLINES, T0, answer, at_run_tests, start
 
 OK, ERROR, TRANSIENT = ResultStatus.OK, ResultStatus.ERROR, ResultStatus.TRANSIENT
 
@@ -41,6 +41,26 @@ def test_steps_follow_the_expectation_table() -> None:
     assert steps(Expect.RED) == steps(Expect.GREEN)
     assert Step.RUN_TESTS in steps(Expect.RED)
     assert steps(Expect.NONE) == (Step.INITIALIZE, Step.GENERATE_TESTS_AND_FIXTURES, Step.FINALIZE)
+    assert steps(Expect.GREEN) == (
+        Step.INITIALIZE, Step.PREPARE_PROJECT, Step.GENERATE_TESTS_AND_FIXTURES, Step.RUN_TESTS,
+        Step.FINALIZE,
+    )  # fmt: skip
+
+
+def test_a_project_that_cannot_be_prepared_ends_before_any_model_call() -> None:
+    s = answer(start(max_fix_attempts=3))  # initialize
+    why = "dependency cts_slug could not be fetched: git.example:443 is not allowed"
+    s = answer(s, ERROR, summary=why)
+    assert s.status is SessionStatus.FAILED
+    assert trail(s) == ["initialize", "prepare_project"]
+    assert (s.reason or "") == f"PrepareProject failed: {why}"
+
+
+def test_a_project_preparation_that_failed_for_now_is_retried() -> None:
+    s = answer(start())
+    s = answer(s, TRANSIENT, summary="the run's database is unavailable")
+    assert trail(s) == ["initialize", "prepare_project", "prepare_project"]
+    assert s.interactions[-1].attempt == 2
 
 
 def test_a_new_session_starts_with_initialize_in_the_outbox() -> None:
@@ -60,9 +80,7 @@ def test_in_flight_interaction_means_wait() -> None:
 
 
 def test_happy_path_with_one_fix_completes_and_publishes_finished_once() -> None:
-    s = start()
-    s = answer(s)  # initialize
-    s = answer(s)  # generate
+    s = at_run_tests()
     s = answer(s, ERROR, RunTestsData(compiled=False, report="test/x_test.exs:3: undefined"))
     assert s.last_test_report == "test/x_test.exs:3: undefined"
     stored = s.interactions[-2].result
@@ -77,7 +95,7 @@ def test_happy_path_with_one_fix_completes_and_publishes_finished_once() -> None
     s = answer(s)  # run_tests ok
     s = answer(s, OK, FinalizeData(commit_sha="c" * 40, branch="b", files=["test/x_test.exs"]))
     assert trail(s) == [
-        "initialize", "generate_tests_and_fixtures", "run_tests",
+        "initialize", "prepare_project", "generate_tests_and_fixtures", "run_tests",
         "fix_compilation_errors", "run_tests", "finalize",
     ]  # fmt: skip
     assert s.status is SessionStatus.COMPLETE
@@ -99,8 +117,7 @@ def test_expect_none_skips_run_tests_and_fix() -> None:
 
 
 def test_fix_attempts_are_bounded() -> None:
-    s = start(max_fix_attempts=2)
-    s = answer(answer(s), OK)
+    s = at_run_tests(max_fix_attempts=2)
     for _ in range(2):
         s = answer(s, ERROR, RunTestsData(compiled=False, report="still broken"))
         s = answer(s)  # fix
@@ -113,23 +130,25 @@ def test_fix_attempts_are_bounded() -> None:
 
 
 def test_a_run_tests_error_the_files_cannot_mend_ends_without_a_fix_attempt() -> None:
-    s = answer(answer(start(max_fix_attempts=3)))
+    s = at_run_tests(max_fix_attempts=3)
     why = "dependency cts_slug could not be fetched: git.example:443 is not allowed"
     s = answer(s, ERROR, RunTestsData(compiled=False, fixable=False), summary=why)
     assert s.status is SessionStatus.FAILED
-    assert trail(s) == ["initialize", "generate_tests_and_fixtures", "run_tests"]
+    assert trail(s) == [
+        "initialize", "prepare_project", "generate_tests_and_fixtures", "run_tests",
+    ]  # fmt: skip
     assert why in (s.reason or "")
     assert "RunTests failed" in (s.reason or "")
 
 
 def test_a_run_tests_error_marked_fixable_still_goes_to_fix() -> None:
-    s = answer(answer(start(max_fix_attempts=1)))
+    s = at_run_tests(max_fix_attempts=1)
     s = answer(s, ERROR, RunTestsData(compiled=False, fixable=True, report="x"))
     assert trail(s)[-1] == "fix_compilation_errors"
 
 
 def test_zero_fix_attempts_fails_on_the_first_test_error() -> None:
-    s = answer(answer(start(max_fix_attempts=0)))
+    s = at_run_tests(max_fix_attempts=0)
     s = answer(s, ERROR, summary="3 tests passed in red mode")
     assert s.status is SessionStatus.FAILED
     assert "3 tests passed in red mode" in (s.reason or "")
@@ -149,7 +168,7 @@ def test_transient_results_are_retried_then_fail_the_session() -> None:
 
 
 def test_transient_retry_keeps_the_fix_round() -> None:
-    s = answer(answer(start()))
+    s = at_run_tests()
     s = answer(s, ERROR, RunTestsData(compiled=False))
     s = answer(s, TRANSIENT)
     assert s.interactions[-1].step is Step.FIX_COMPILATION_ERRORS
@@ -168,7 +187,7 @@ def test_an_error_outside_run_tests_fails_with_the_executor_message() -> None:
 
 
 def test_run_tests_error_without_report_still_gives_fix_something() -> None:
-    s = answer(answer(start()))
+    s = at_run_tests()
     s = answer(s, ERROR, summary="tests failed")
     assert s.last_test_report == "tests failed"
 
@@ -211,7 +230,8 @@ def test_mark_published_empties_the_outbox() -> None:
 @pytest.mark.parametrize(
     ("last", "decision"),
     [
-        (Step.INITIALIZE, Dispatch(Step.GENERATE_TESTS_AND_FIXTURES)),
+        (Step.INITIALIZE, Dispatch(Step.PREPARE_PROJECT)),
+        (Step.PREPARE_PROJECT, Dispatch(Step.GENERATE_TESTS_AND_FIXTURES)),
         (Step.GENERATE_TESTS_AND_FIXTURES, Dispatch(Step.RUN_TESTS)),
         (Step.RUN_TESTS, Dispatch(Step.FINALIZE)),
         (Step.FINALIZE, Complete()),
@@ -229,7 +249,7 @@ def test_ok_moves_along_the_red_path(last: Step, decision: object) -> None:
 
 
 def test_finalize_names_every_file_the_agent_wrote_and_nothing_else() -> None:
-    s = answer(start())  # initialize
+    s = answer(answer(start()))  # initialize, prepare_project
     written = ["test/x_test.exs", "test/support/fixtures/x_fixtures.ex"]
     s = answer(s, OK, AgentData(step="generate_tests_and_fixtures", files_written=written))
     s = answer(s, ERROR, RunTestsData(compiled=False, report="broken"))

@@ -54,7 +54,7 @@ async def test_an_answer_is_recorded_and_the_next_command_sent() -> None:
     assert after.version == 1
     assert [i.step for i in after.interactions] == [
         Step.INITIALIZE,
-        Step.GENERATE_TESTS_AND_FIXTURES,
+        Step.PREPARE_PROJECT,
     ]
     assert after.interactions[0].result is not None
     assert [item.id for item in after.outbox] == [after.interactions[1].id]

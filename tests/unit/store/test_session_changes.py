@@ -4,30 +4,28 @@ from __future__ import annotations
 
 from cts_contracts import ResultStatus, RunTestsData
 from cts_store.documents import changes
-from cts_testing.session_builders import answer, start
+from cts_testing.session_builders import answer, at_run_tests, start
 
 
 def test_an_answered_step_sets_its_result_the_next_step_and_the_outbox_only() -> None:
-    before = answer(answer(start()))  # initialize and generate answered, run_tests in flight
+    before = at_run_tests()
     after = answer(
         before, ResultStatus.ERROR, RunTestsData(compiled=False, report="x:1: undefined")
     )
     update = changes(before, after)
     # The builders' clock stands still, so deadlines and timestamps are equal and not written.
     assert set(update) == {
-        "interactions.2", "interactions.3", "outbox", "outbox_pending", "last_test_report",
+        "interactions.3", "interactions.4", "outbox", "outbox_pending", "last_test_report",
     }  # fmt: skip
-    assert update["interactions.2"]["result"]["status"] == ResultStatus.ERROR
-    assert update["interactions.3"]["step"] == "fix_compilation_errors"
-    assert [item["id"] for item in update["outbox"]] == [after.interactions[3].id]
+    assert update["interactions.3"]["result"]["status"] == ResultStatus.ERROR
+    assert update["interactions.4"]["step"] == "fix_compilation_errors"
+    assert [item["id"] for item in update["outbox"]] == [after.interactions[4].id]
     assert update["outbox_pending"] is True
     assert update["last_test_report"] == "x:1: undefined"
 
 
 def test_older_interactions_are_not_rewritten_however_long_the_history() -> None:
-    session = start(max_fix_attempts=10)
-    for _ in range(2):
-        session = answer(session)
+    session = at_run_tests(max_fix_attempts=10)
     for _ in range(9):  # run_tests fails, fix answers: the history grows by two each round
         session = answer(session, ResultStatus.ERROR, RunTestsData(compiled=False, report="r"))
         session = answer(session)

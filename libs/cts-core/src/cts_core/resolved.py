@@ -7,7 +7,15 @@ test-runner and the outcome agree on one expectation and one design file.
 
 from __future__ import annotations
 
-from cts_contracts import AgentData, Component, Expect, InitializeData, ResultStatus, Step
+from cts_contracts import (
+    AgentData,
+    Component,
+    Expect,
+    InitializeData,
+    PrepareProjectData,
+    ResultStatus,
+    Step,
+)
 from cts_core.model import Session
 
 MAX_WARNINGS = 50
@@ -60,6 +68,6 @@ def warnings_of(session: Session) -> list[str]:
     seen: list[str] = []
     for interaction in session.interactions:
         data = interaction.result.data if interaction.result else None
-        if isinstance(data, InitializeData | AgentData):
+        if isinstance(data, InitializeData | PrepareProjectData | AgentData):
             seen += [warning for warning in data.warnings if warning not in seen]
     return seen[:MAX_WARNINGS]

@@ -20,7 +20,13 @@ from typing import Literal, assert_never
 
 from cts_contracts import Executor, Step, StepDataModel
 from cts_contracts import topics as t
-from cts_contracts.step_completed import AgentData, FinalizeData, InitializeData, RunTestsData
+from cts_contracts.step_completed import (
+    AgentData,
+    FinalizeData,
+    InitializeData,
+    PrepareProjectData,
+    RunTestsData,
+)
 
 Placement = Literal["always", "with_tests", "repair"]
 """On every session's path; on it unless the session expects no test run (``expect=none``);
@@ -48,6 +54,16 @@ class StepKind:
 INITIALIZE = StepKind(
     Step.INITIALIZE, "Initialize", Executor.GIT, InitializeData, timedelta(minutes=10), "always"
 )
+PREPARE = StepKind(
+    Step.PREPARE_PROJECT,
+    "PrepareProject",
+    Executor.TESTS,
+    PrepareProjectData,
+    timedelta(minutes=15),
+    "with_tests",
+)
+"""Before any model call: what would make every later RunTests fail whatever the tests say
+(a dependency, the lock, the database, the Elixir requirement) ends the session here."""
 GENERATE = StepKind(
     Step.GENERATE_TESTS_AND_FIXTURES,
     "GenerateTestsAndFixtures",
@@ -76,6 +92,8 @@ def kind_of(step: Step) -> StepKind:
     match step:
         case Step.INITIALIZE:
             return INITIALIZE
+        case Step.PREPARE_PROJECT:
+            return PREPARE
         case Step.GENERATE_TESTS_AND_FIXTURES:
             return GENERATE
         case Step.RUN_TESTS:

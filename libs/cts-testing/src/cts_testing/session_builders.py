@@ -31,3 +31,12 @@ def answer(
     recorded = record_result(session, in_flight.id, result)
     assert recorded is not None
     return advance(recorded, now=T0, deadlines=DEADLINES)
+
+
+def at_run_tests(**options: Any) -> Session:
+    """A session whose first RunTests is in flight: every step before it answered ``ok``."""
+    session = start(**options)
+    while (current := session.in_flight) is not None and current.step is not Step.RUN_TESTS:
+        session = answer(session)
+    assert session.in_flight is not None, "this path has no RunTests"
+    return session

@@ -63,7 +63,7 @@ class OrchestratorSettings(ServiceSettings):
         default_factory=dict,
         description="Deadlines of single steps in seconds, as JSON (e.g. "
         '{"run_tests": 1200}); a step not named keeps its default from cts_core.steps '
-        "(initialize 600, generate_tests_and_fixtures 1800, run_tests 900, "
+        "(initialize 600, prepare_project 900, generate_tests_and_fixtures 1800, run_tests 900, "
         "fix_compilation_errors 1800, finalize 600)",
     )
     fault_injection: Literal["", "crash-after-record"] = Field(
