@@ -2,7 +2,7 @@
 four services as separate processes: a red session (the designed-only StockLedger) and a
 green one (ProductRepository) of the same project at once, with DataCase tests and fixtures
 that insert rows, each in a database of its own; and a session whose dependency the
-test-runner may not fetch, which ends at RunTests without a fix attempt (no model call)."""
+test-runner may not fetch, which ends at PrepareProject, before Generate: no model call."""
 
 from __future__ import annotations
 
@@ -144,11 +144,15 @@ async def test_a_red_and_a_green_session_of_one_project_at_once_each_with_its_ow
         steps = [(c["step"], c["status"]) for c in session["completed"]]
         assert steps == [
             ("initialize", "ok"),
+            ("prepare_project", "ok"),
             ("generate_tests_and_fixtures", "ok"),
             ("run_tests", "ok"),
             ("finalize", "ok"),
         ]
-        run = session["completed"][2]["data"]
+        prepared = session["completed"][1]["data"]
+        assert prepared["compiled"] is True
+        assert prepared["dependencies"] in ("fetched", "reused")
+        run = session["completed"][3]["data"]
         assert (run["total"], run["passed"], run["failed"]) == (passed + failed, passed, failed)
         assert run["toolchain"]["elixir"].startswith("1.")
         assert run["fixable"] is True
@@ -162,7 +166,7 @@ async def test_a_red_and_a_green_session_of_one_project_at_once_each_with_its_ow
     assert all(name.startswith("shop_test") for name in red_dbs + green_dbs)
 
 
-async def test_a_dependency_the_runner_may_not_fetch_ends_the_session_without_a_fix(
+async def test_a_dependency_the_runner_may_not_fetch_ends_the_session_before_any_model_call(
     shop: Fleet,
 ) -> None:
     def elsewhere(work: Path) -> None:
@@ -179,17 +183,12 @@ async def test_a_dependency_the_runner_may_not_fetch_ends_the_session_without_a_
     session = seen[asked.data.session_id]
     finished = session["finished"]
     assert finished["status"] == "failed"
-    assert [c["step"] for c in session["completed"]] == [
-        "initialize",
-        "generate_tests_and_fixtures",
-        "run_tests",
-    ]
-    run = session["completed"][2]
-    assert run["data"]["fixable"] is False
+    assert [c["step"] for c in session["completed"]] == ["initialize", "prepare_project"]
+    assert session["completed"][1]["status"] == "error"
+    assert finished["reason"].startswith("PrepareProject failed: ")
     assert "dependency cts_money (https://git.far.test/m.git" in finished["reason"]
     assert (
         "git.far.test:443 is not an allowed dependency host (CTS_DEPS_ALLOWED_HOSTS)"
         in (finished["reason"])
     )
-    # Generate's three turns and nothing more: no fix was asked of the model.
-    assert len(await shop.model_requests()) - before == 3
+    assert len(await shop.model_requests()) == before, "the model was never asked"

@@ -61,11 +61,13 @@ class ShopRuns:
         project: str = "shop",
         test: str | None = None,
         edit: Callable[[Path], None] | None = None,
+        step: Step = Step.RUN_TESTS,
     ) -> StepRequestedData:
-        """A workspace holding the app and the generated files for ``module``; ``test``
-        replaces the test file's text, ``edit`` changes the app before the run."""
+        """A workspace holding the app and, for RunTests, the generated files for ``module``;
+        ``test`` replaces the test file's text, ``edit`` changes the app before the run.
+        PrepareProject's workspace has no generated file yet (it runs before Generate)."""
         command = step_request(
-            Step.RUN_TESTS,
+            step,
             expect=expect,
             project_id=project,
             component={"module_name": module, "type": "repository"},
@@ -75,6 +77,10 @@ class ShopRuns:
         )
         workspace = self.root / command.workspace
         shutil.copytree(APP, workspace)
+        if edit is not None:
+            edit(workspace)
+        if step is not Step.RUN_TESTS:
+            return command
         test_name, fixture_name = SOURCES[module]
         files = {
             command.component.test_file: test or (FILES / test_name).read_text(),
@@ -83,8 +89,6 @@ class ShopRuns:
         for relative, text in files.items():
             (workspace / relative).parent.mkdir(parents=True, exist_ok=True)
             (workspace / relative).write_text(text)
-        if edit is not None:
-            edit(workspace)
         return command
 
 

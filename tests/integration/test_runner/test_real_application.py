@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 from structlog.testing import capture_logs
 
-from cts_contracts import Expect, ResultStatus, RunTestsData
+from cts_contracts import Expect, PrepareProjectData, ResultStatus, RunTestsData, Step
 from cts_testing.stack import database_url_file
 
 from .shop import COMPILE_DEPS, DEPENDENCY_BUILD, FETCH, LEDGER, ShopRuns, labels
@@ -66,6 +66,33 @@ async def test_dependencies_are_fetched_once_then_reused_and_every_run_has_its_o
     assert all(name.startswith("shop_test") for name in names)
     assert _databases(names) == []  # dropped after each run
     assert set(_run_roles()) == roles_before  # and the runs' roles with them
+
+
+async def test_prepare_project_readies_dependencies_build_and_database_before_any_test(
+    shop: ShopRuns,
+) -> None:
+    runner, recorder = shop.runner()
+    prepare = Step.PREPARE_PROJECT
+
+    first = await runner(shop.session(project="shop-prepared", step=prepare))
+    first_labels = labels(recorder)
+    again = await runner(shop.session(project="shop-prepared", step=prepare))
+    run = await runner(shop.session(project="shop-prepared"))
+
+    assert first.status is ResultStatus.OK, first.error_message
+    assert isinstance(first.data, PrepareProjectData)
+    assert (first.data.dependencies, first.data.compiled) == ("fetched", True)
+    assert first.data.databases == 1, "the test alias created the run's database"
+    assert first.data.toolchain is not None
+    assert first_labels == [FETCH, COMPILE_DEPS, "mix compile", "elixir -r"]
+    assert isinstance(again.data, PrepareProjectData)
+    assert again.data.dependencies == "reused"
+    assert run.status is ResultStatus.OK, run.error_message
+    assert isinstance(run.data, RunTestsData)
+    assert run.data.passed == 7
+    later = recorder.runs[len(first_labels) :]
+    assert FETCH not in labels(recorder)[len(first_labels) :]
+    assert all(not DEPENDENCY_BUILD.search(run.output) for run in later)
 
 
 async def test_two_runs_of_a_new_project_at_once_fetch_its_dependencies_once(

@@ -1,4 +1,6 @@
-"""RunTests: run the session's tests and judge them against the expectation.
+"""The test-runner's steps: PrepareProject (before any test is written: the project's
+dependencies, compile and database, through a probe run) and RunTests (run the session's
+tests and judge them against the expectation).
 
 Everything a run executes is untrusted (the generated tests, the repository's ``mix.exs``,
 config and helpers), so it runs in the sandbox on a private copy of the working tree
@@ -15,27 +17,25 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
-from cts_contracts import Expect
+from cts_contracts import Expect, Step
 from cts_contracts.step_requested import StepRequestedData
-from cts_design import AlignmentResult, align, counts_extra_by_default, read_assertions
+from cts_runtime.beneath import NotBeneath
 from cts_runtime.executor import StepOutcome
 from cts_runtime.logs import get_logger
 from cts_runtime.workspace import step_workspace
 from cts_test_runner.build_cache import BuildCache
-from cts_test_runner.environment_problems import EnvironmentProblem
+from cts_test_runner.prepare_project import nothing_to_prepare, prepared
 from cts_test_runner.process import ProcessPort, run_process
-from cts_test_runner.report import error_message, render_report
+from cts_test_runner.run_tests_outcome import alignment_of, concluded, unjudged
 from cts_test_runner.runners import select_runner
-from cts_test_runner.runners.base import RunResults, TestRunner
+from cts_test_runner.runners.base import TestRunner
 from cts_test_runner.sandbox import Sandbox, make_sandbox
-from cts_test_runner.sandboxed_run import RunOutcome, SandboxedRuns
+from cts_test_runner.sandboxed_run import PROBE, RunOutcome, SandboxedRuns, Target
 from cts_test_runner.settings import TestRunnerSettings
 from cts_test_runner.start_ledger import StartLedger
-from cts_test_runner.step_data import problem_data, run_tests_data
 from cts_test_runner.toolchain import Toolchain, probe_toolchain
 from cts_test_runner.upkeep import Upkeep
-from cts_test_runner.verdict import Policy, judge
-from cts_test_runner.workspace_files import is_regular_file, read_text
+from cts_test_runner.workspace_files import is_regular_file
 
 log = get_logger(__name__)
 
@@ -44,7 +44,7 @@ ToolchainProbe = Callable[[], Awaitable[Toolchain | None]]
 
 
 class RunTests:
-    """The ``StepRunner`` for ``cts.tests.step-requested.v1``."""
+    """The ``StepRunner`` for ``cts.tests.step-requested.v1`` (both of its steps)."""
 
     def __init__(
         self,
@@ -94,6 +94,8 @@ class RunTests:
         workspace = await step_workspace(self._settings.workspace_root, command.workspace)
         if isinstance(workspace, StepOutcome):
             return workspace
+        if command.step is Step.PREPARE_PROJECT:
+            return await self._counted(command, lambda: self._prepare(command, workspace, started))
         component = command.component
         if command.expect is Expect.AUTO:
             return StepOutcome.error(
@@ -104,11 +106,17 @@ class RunTests:
         if not await asyncio.to_thread(is_regular_file, workspace, component.test_file):
             message = f"the test file {component.test_file} does not exist; write it first"
             return StepOutcome.error("test file missing", message)
+        return await self._counted(command, lambda: self._judged_run(command, workspace, started))
+
+    async def _counted(
+        self, command: StepRequestedData, work: Callable[[], Awaitable[StepOutcome]]
+    ) -> StepOutcome:
+        """Run ``work`` unless this interaction already killed the runner too often."""
         starts = await asyncio.to_thread(self._starts.begin, command.interaction_id)
         if starts > self._settings.test_max_starts:
             return self._gave_up(starts - 1)
         try:
-            outcome = await self._judged_run(command, workspace, started)
+            outcome = await work()
         except asyncio.CancelledError:
             # A shutdown or the step's deadline, not the run's doing: it does not count.
             await asyncio.shield(asyncio.to_thread(self._starts.end, command.interaction_id))
@@ -118,119 +126,58 @@ class RunTests:
 
     def _gave_up(self, unfinished: int) -> StepOutcome:
         message = (
-            f"RunTests was started {unfinished} times for this interaction and the test-runner "
+            f"The step was started {unfinished} times for this interaction and the test-runner "
             "never finished it (it was killed each time, for example out of memory); it is not "
             "run again. Look for a test that allocates without bound or floods its output."
         )
         log.warning("run abandoned after repeated unfinished starts", starts=unfinished)
         return StepOutcome.error("the run kept killing the test-runner", message)
 
+    async def _prepare(
+        self, command: StepRequestedData, workspace: Path, started: float
+    ) -> StepOutcome:
+        runner = self._runner_for(command, workspace)
+        if runner.name != "exunit":
+            return nothing_to_prepare(runner.name, time.monotonic() - started)
+        toolchain = await self.toolchain()
+        try:
+            run = await self._run(command, PROBE, runner, workspace, toolchain)
+        except NotBeneath as refused:
+            reason = f"the probe test file could not be written into the project's copy: {refused}"
+            return StepOutcome.error("the project's test directory is not a directory", reason)
+        return prepared(run, toolchain, time.monotonic() - started)
+
     async def _judged_run(
         self, command: StepRequestedData, workspace: Path, started: float
     ) -> StepOutcome:
-        component = command.component
-        test_command = tuple(command.test_command) if command.test_command else None
-        runner = self._choose_runner(
-            self._settings.test_runner, workspace, component.test_file, test_command
-        )
+        runner = self._runner_for(command, workspace)
         toolchain = await self.toolchain()
+        run = await self._run(command, Target.of(command), runner, workspace, toolchain)
+        duration_s = time.monotonic() - started
+        if run.problem is not None:
+            return unjudged(run.problem, toolchain, duration_s)
+        alignment = await asyncio.to_thread(alignment_of, runner, workspace, command, run.results)
+        return concluded(
+            self._settings, command, run, alignment, toolchain=toolchain, duration_s=duration_s
+        )
+
+    def _runner_for(self, command: StepRequestedData, workspace: Path) -> TestRunner:
+        test_command = tuple(command.test_command) if command.test_command else None
+        return self._choose_runner(
+            self._settings.test_runner, workspace, command.component.test_file, test_command
+        )
+
+    async def _run(
+        self,
+        command: StepRequestedData,
+        target: Target,
+        runner: TestRunner,
+        workspace: Path,
+        toolchain: Toolchain | None,
+    ) -> RunOutcome:
         # The project lock comes first: a run waiting for it should not hold a slot.
         build = self._builds.checkout(command.account_id, command.project_id)
         async with build as project_dir, self._slots:
-            run = await self._runs.run(command, runner, workspace, project_dir, toolchain)
+            run = await self._runs.run(target, runner, workspace, project_dir, toolchain)
         await self._upkeep.after_run()
-        duration_s = time.monotonic() - started
-        if run.problem is not None:
-            return _unjudged(run.problem, toolchain, duration_s)
-        alignment = await asyncio.to_thread(
-            self._alignment, runner, workspace, command, run.results
-        )
-        return self._conclude(command, run, alignment, toolchain, duration_s)
-
-    def _conclude(
-        self,
-        command: StepRequestedData,
-        run: RunOutcome,
-        alignment: AlignmentResult | None,
-        toolchain: Toolchain | None,
-        duration_s: float,
-    ) -> StepOutcome:
-        results, runs = run.results, run.runs
-        component = command.component
-        policy = Policy(
-            expect=command.expect,
-            component_module=component.module_name,
-            session_files=(component.test_file, component.fixture_file),
-            warnings_as_errors=self._settings.test_warnings_as_errors,
-            alignment_threshold=(
-                self._settings.alignment_threshold
-                if command.alignment_threshold is None
-                else command.alignment_threshold
-            ),
-            fail_on_unexpected_tests=self._settings.alignment_fail_on_unexpected,
-            timeout_s=self._settings.test_timeout_s,
-        )
-        timed_out = any(run.timed_out for run in runs)
-        verdict = judge(results, policy, timed_out=timed_out, alignment=alignment)
-        report = render_report(
-            verdict,
-            results,
-            expect=command.expect.value,
-            alignment=alignment,
-            design_file=component.design_file,
-            output="\n".join(run.output for run in runs),
-        )
-        data = run_tests_data(
-            results,
-            verdict=verdict,
-            alignment=alignment,
-            runs=runs,
-            report=report,
-            duration_s=duration_s,
-            toolchain=toolchain,
-        )
-        log.info(
-            "tests judged",
-            ok=verdict.ok,
-            summary=verdict.summary[:200],
-            total=data.total,
-            duration_s=round(duration_s, 2),
-            databases=run.databases,
-        )
-        if verdict.ok:
-            return StepOutcome.ok(verdict.summary, data)
-        return StepOutcome.error(verdict.summary, error_message(verdict), data)
-
-    def _alignment(
-        self,
-        runner: TestRunner,
-        workspace: Path,
-        command: StepRequestedData,
-        results: RunResults,
-    ) -> AlignmentResult | None:
-        design = read_text(workspace, command.component.design_file)
-        found = read_assertions(design) if design is not None else None
-        if found is None or not found.tests:
-            return None  # nothing listed: Initialize already failed or warned about it
-        counts_extra = command.alignment_counts_extra_tests
-        if counts_extra is None:
-            counts_extra = counts_extra_by_default(found.format)
-        test_file = command.component.test_file
-        mine = [t for t in results.tests if t.kind == "test" and t.file in (None, test_file)]
-        if results.structured and mine:
-            present = [t.test_id for t in mine]
-        else:
-            present = runner.declared_tests(read_text(workspace, test_file) or "")
-        return align(found.tests, present, counts_extra=counts_extra, design_format=found.format)
-
-
-def _unjudged(
-    problem: EnvironmentProblem, toolchain: Toolchain | None, duration_s: float
-) -> StepOutcome:
-    """The tests could not be judged: an error the fix loop is told not to try, or, for a
-    database server that is down, a transient failure the orchestrator retries."""
-    log.warning("run not judged", summary=problem.summary, reason=problem.reason[:500])
-    if problem.transient:
-        return StepOutcome.transient(problem.summary, problem.reason)
-    data = problem_data(problem, toolchain=toolchain, duration_s=duration_s)
-    return StepOutcome.error(problem.summary, problem.reason, data)
+        return run

@@ -59,27 +59,32 @@ def run_tests_data(
         alignment=_alignment_data(alignment),
         report=report,
         duration_s=duration_s,
-        toolchain=_toolchain(toolchain),
+        toolchain=toolchain_data(toolchain),
     )
 
 
 def problem_data(
     problem: EnvironmentProblem, *, toolchain: Toolchain | None, duration_s: float
 ) -> RunTestsData:
-    """A run whose tests were never judged: the reason, then the end of what ran."""
-    report = f"# {problem.summary}\n\n{problem.reason}"
-    if problem.output.strip():
-        report += f"\n\n## Output (end)\n{problem.output[-OUTPUT_TAIL:]}"
+    """A run whose tests were never judged."""
     return RunTestsData(
         compiled=False,
-        report=cut(report, MAX_REPORT),
+        report=cut(problem_report(problem), MAX_REPORT),
         duration_s=duration_s,
-        toolchain=_toolchain(toolchain),
+        toolchain=toolchain_data(toolchain),
         fixable=False,
     )
 
 
-def _toolchain(toolchain: Toolchain | None) -> ToolchainData | None:
+def problem_report(problem: EnvironmentProblem) -> str:
+    """The reason, then the end of what ran."""
+    report = f"# {problem.summary}\n\n{problem.reason}"
+    if problem.output.strip():
+        report += f"\n\n## Output (end)\n{problem.output[-OUTPUT_TAIL:]}"
+    return report
+
+
+def toolchain_data(toolchain: Toolchain | None) -> ToolchainData | None:
     if toolchain is None:
         return None
     return ToolchainData(elixir=toolchain.elixir[:200], otp=toolchain.otp[:200])
