@@ -18,8 +18,8 @@ from bench.drive import Driver
 from bench.stats import ratio
 from bench.systems import Kind, deploy
 
-TRANSITIONS_PER_SESSION = 4
-"""Four completions per happy-path session, each leading to a command or the finish."""
+TRANSITIONS_PER_SESSION = 5
+"""Five completions per happy-path session, each leading to a command or the finish."""
 
 CONFIGS: tuple[tuple[str, int], ...] = (
     ("floor", 1), ("floor-cas", 1), ("cts", 1), ("floor", 2), ("cts", 2),

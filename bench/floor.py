@@ -4,7 +4,7 @@
 (one consumer group, one message at a time), does ONE ``find_one_and_update`` per message,
 publishes the next command (or "finished") with the same idempotent producer, and commits the
 offset after the publish (at-least-once, as FastStream's ack policy does for CTS). A floor
-session is one request and four completions, like a CTS session on the happy path.
+session is one request and five completions, like a CTS session on the happy path.
 
 With ``BENCH_FLOOR_FILTER=cas`` a completion's update is a compare-and-set like CTS's: the
 filter names the tenant and the version this process wrote last (still one round trip). On
@@ -34,6 +34,7 @@ from cts_runtime.settings import KafkaSettings
 
 STEPS: tuple[tuple[str, str], ...] = (
     ("initialize", t.GIT_STEP_REQUESTED),
+    ("prepare_project", t.TESTS_STEP_REQUESTED),
     ("generate_tests_and_fixtures", t.AGENT_STEP_REQUESTED),
     ("run_tests", t.TESTS_STEP_REQUESTED),
     ("finalize", t.GIT_STEP_REQUESTED),

@@ -7,10 +7,12 @@ import json
 
 import pytest
 
-from bench import answers, floor
+from bench import answers, b2_throughput, floor
 from bench.stats import latency_summary, percentile, ratio
-from cts_contracts import ResultStatus, RunTestsData, Step, StepCompleted
+from cts_contracts import Expect, ResultStatus, RunTestsData, Step, StepCompleted
 from cts_contracts import topics as t
+from cts_core import steps
+from cts_core.steps import command_topic, kind_of
 from cts_testing.factories import step_request
 
 
@@ -40,15 +42,16 @@ def test_fail_only_affects_run_tests() -> None:
     assert event.data.status is ResultStatus.OK
 
 
-def test_the_floor_dispatches_four_steps_then_finishes() -> None:
+def test_the_floor_walks_the_happy_path_of_a_cts_session_then_finishes() -> None:
     request = {"session_id": "s1", "account_id": "acme", "project_id": "shop"}
-    sent = [floor.next_message(request, n, prefix="p.", pad="xx") for n in range(1, 6)]
+    path = steps(Expect.RED)
+    sent = [floor.next_message(request, n, prefix="p.", pad="xx") for n in range(1, len(path) + 2)]
     assert [topic for topic, _ in sent] == [
-        "p." + t.GIT_STEP_REQUESTED, "p." + t.AGENT_STEP_REQUESTED,
-        "p." + t.TESTS_STEP_REQUESTED, "p." + t.GIT_STEP_REQUESTED, "p." + t.SESSION_FINISHED,
-    ]  # fmt: skip
-    steps = [json.loads(body)["data"].get("step") for _, body in sent]
-    assert steps == ["initialize", "generate_tests_and_fixtures", "run_tests", "finalize", None]
+        *("p." + command_topic(kind_of(step).executor) for step in path),
+        "p." + t.SESSION_FINISHED,
+    ]
+    assert [json.loads(body)["data"].get("step") for _, body in sent] == [*path, None]
+    assert len(path) == b2_throughput.TRANSITIONS_PER_SESSION
     assert json.loads(sent[-1][1])["data"] == {"session_id": "s1", "status": "complete"}
 
 
