@@ -19,9 +19,9 @@ from cts_contracts.step_requested import StepRequestedData
 from cts_contracts.topics import (
     AGENT_STEP_REQUESTED,
     DEADLETTER,
+    GIT_STEP_REQUESTED,
     SESSION_REQUESTED,
     STEP_COMPLETED,
-    TESTS_STEP_REQUESTED,
     topic,
 )
 from cts_runtime.executor import StepOutcome, completion
@@ -69,7 +69,10 @@ async def test_forged_answers_change_nothing_and_are_dead_lettered(
     stack: Endpoints, prefix: str, tmp_path: Path
 ) -> None:
     env = service_env(stack, prefix)
-    request = session_requested(account_id="acme", project_id="shop", request_id="forge-1")
+    # expect=none: Generate follows Initialize directly (no PrepareProject to answer first)
+    request = session_requested(
+        account_id="acme", project_id="shop", request_id="forge-1", options={"expect": "none"}
+    )
     sid = request.data.session_id
     bootstrap = stack.kafka_bootstrap_servers
     orchestrator = ServiceProcess("cts_orchestrator", env, tmp_path / "orchestrator.log").start()
@@ -91,6 +94,11 @@ async def test_forged_answers_change_nothing_and_are_dead_lettered(
             await wait_until(lambda: events_of(events, AGENT_STEP_REQUESTED, sid), within=60,
                              what=f"Generate's command\n{orchestrator.log_tail(30)}")  # fmt: skip
             [asked] = events_of(events, AGENT_STEP_REQUESTED, sid)
+
+            def finalize_asked() -> list[dict[str, Any]]:
+                git = events_of(events, GIT_STEP_REQUESTED, sid)
+                return [e for e in git if e["data"]["step"] == Step.FINALIZE.value]
+
             command = StepRequestedData.model_validate(asked["data"])
             before = await _stored(db)
 
@@ -107,15 +115,15 @@ async def test_forged_answers_change_nothing_and_are_dead_lettered(
                 assert said in reason, reasons
                 assert command.interaction_id in reason
             assert await _stored(db) == before, "a forged answer changed the session"
-            assert not events_of(events, TESTS_STEP_REQUESTED, sid), "RunTests was asked for"
+            assert not finalize_asked(), "Finalize was asked for"
 
             # The control: the real agent's answer is still recorded and the session moves on.
             real = completion(command, StepOutcome.ok("tests written", sample_data(command.step)),
                               executor="agent-1", started_at=datetime.now(UTC))  # fmt: skip
             await publish(bootstrap, topic(STEP_COMPLETED, prefix), real, key=sid,
                           security=stack.kafka_options("agent-runner"))  # fmt: skip
-            await wait_until(lambda: events_of(events, TESTS_STEP_REQUESTED, sid), within=30,
-                             what=f"RunTests' command\n{orchestrator.log_tail(30)}")  # fmt: skip
+            await wait_until(finalize_asked, within=30,
+                             what=f"Finalize's command\n{orchestrator.log_tail(30)}")  # fmt: skip
             assert len(events.on(letters)) == len(forgeries)
     finally:
         orchestrator.stop()

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from cts_contracts.topics import AGENT_STEP_REQUESTED, SESSION_FINISHED, SESSION_REQUESTED, topic
+from cts_contracts.topics import SESSION_FINISHED, SESSION_REQUESTED, TESTS_STEP_REQUESTED, topic
 from cts_testing.kafka import publish
 from cts_testing.stack import Endpoints
 from tests.reliability.fleet import fleet
@@ -115,8 +115,8 @@ async def test_a_repository_the_tenant_was_not_given_fails_at_initialize_without
             await wait_finished(events, [r.data.session_id for r in refused], within=90,
                                 fleet=running)  # fmt: skip
             own = requests["the tenant's own"].data.session_id
-            await wait_until(lambda: events_of(events, AGENT_STEP_REQUESTED, own), within=60,
-                             what=f"the own repository's Generate\n{running.logs()}")  # fmt: skip
+            await wait_until(lambda: events_of(events, TESTS_STEP_REQUESTED, own), within=60,
+                             what=f"the own repository's next step\n{running.logs()}")  # fmt: skip
 
             finished = {e["data"]["session_id"]: e["data"] for e in events_of(events,
                         SESSION_FINISHED)}  # fmt: skip
