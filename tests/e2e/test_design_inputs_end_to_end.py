@@ -91,7 +91,7 @@ async def test_a_codemyspec_repository_goes_red_with_alignment_both_ways_and_its
     assert committed.count('  test "') == 6
     assert finished["outcome"]["expect"] == "red"
     doc = await sessions.find_one({"_id": request.data.session_id})
-    assert doc["interactions"][1]["result"]["data"]["rules"] == generate["rules"]
+    assert doc["interactions"][2]["result"]["data"]["rules"] == generate["rules"]
 
     env = {"CTS_MONGODB_URI": system.endpoints.mongodb_uri,
            "CTS_MONGODB_DATABASE": system.database, "COLUMNS": "200"}  # fmt: skip

@@ -31,6 +31,7 @@ CLIENT = Path(__file__).with_name("foreign_client.py")
 EXAMPLE = repo_root() / "examples" / "requests" / "user_registration.red.json"
 RED_STEPS = [
     "step.completed initialize ok",
+    "step.completed prepare_project ok",
     "step.completed generate_tests_and_fixtures ok",
     "step.completed run_tests error",
     "step.completed fix_compilation_errors ok",
