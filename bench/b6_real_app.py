@@ -4,12 +4,15 @@
   compiled (a new cache entry), then the tests, in a database of their own;
 - **warm**: later runs of the same project (a cache hit: nothing fetched, asserted, and no
   dependency compiled again, asserted from the compiler's output);
+- **prepare**: PrepareProject of the same project, warm (what every later session pays
+  before Generate: the cache entry checked, the project compiled, the probe run with its
+  database), no dependency touched (asserted);
 - **bare**: the same prepared checkout run by hand, no sandbox, no copy, no relay: ``mix
   compile`` then ``mix test`` with the formatter, the dependencies and a warm build of its
   own, straight to PostgreSQL as its admin role, a fresh partition (so a fresh database) per
   run, dropped afterwards outside the timing.
 
-Warm and bare alternate, so load on the machine falls on both alike. The figure that
+Warm, prepare and bare alternate, so load on the machine falls on both alike. The figure that
 matters is warm / bare: what the test-runner costs over running the tests yourself.
 """
 
@@ -97,7 +100,7 @@ async def _timed_step(runner: RunTests, command: StepRequestedData) -> float:
     outcome = await runner(command)
     elapsed = time.monotonic() - started
     if outcome.status is not ResultStatus.OK:
-        raise RuntimeError(f"B6 RunTests: {outcome.summary}: {outcome.error_message}")
+        raise RuntimeError(f"B6 {command.step.value}: {outcome.summary}: {outcome.error_message}")
     return elapsed
 
 
@@ -149,11 +152,13 @@ async def run(*, repetitions: int = 7) -> dict[str, Any]:
             entry = next((cache / command.project_id / "deps").iterdir())
             bare = _bare(scratch / "bare", entry)
             await bare()  # its own build warms up; not counted
-            times: dict[str, list[float]] = {"warm": [], "bare": []}
+            times: dict[str, list[float]] = {"warm": [], "prepare": [], "bare": []}
             again: list[str] = []
+            prepare = command.model_copy(update={"step": Step.PREPARE_PROJECT})
             for _ in range(repetitions):
                 before = len(recorder.runs)
                 times["warm"].append(await _timed_step(runner, command))
+                times["prepare"].append(await _timed_step(runner, prepare))
                 again += _recompiled(recorder.runs[before:])
                 times["bare"].append(await bare())
             runner.close()
@@ -173,5 +178,8 @@ async def run(*, repetitions: int = 7) -> dict[str, Any]:
         "median_s": median,
         "min_s": {name: round(min(values), 3) for name, values in times.items()},
         "max_s": {name: round(max(values), 3) for name, values in times.items()},
-        "ratio": {"warm_vs_bare": round(median["warm"] / median["bare"], 2)},
+        "ratio": {
+            "warm_vs_bare": round(median["warm"] / median["bare"], 2),
+            "prepare_vs_warm": round(median["prepare"] / median["warm"], 2),
+        },
     }

@@ -226,15 +226,17 @@ def _b5(b5: dict[str, Any]) -> list[str]:
 
 
 def _b6(b6: dict[str, Any]) -> list[str]:
-    cold, ways = b6["cold"], ("warm", "bare")
+    cold = b6["cold"]
+    ways = ("warm", "prepare", "bare") if "prepare" in b6["median_s"] else ("warm", "bare")
     lines = [
         "## B6 RunTests on an application with dependencies and a database (examples/shop_app)",
         "",
         f"cold (first run of the project) {cold['run_s']} s, of which mix deps.get "
         f"{cold['fetch_s']} s and mix deps.compile {cold['compile_deps_s']} s. "
         f"{b6['repetitions']} warm runs (cache hits: dependencies rebuilt "
-        f"{b6['warm_dependencies_rebuilt']}) interleaved with bare runs of the same checkout "
-        "(mix compile + mix test, no sandbox, straight to PostgreSQL).",
+        f"{b6['warm_dependencies_rebuilt']}) interleaved with a PrepareProject of the project "
+        "(warm) and bare runs of the same checkout (mix compile + mix test, no sandbox, "
+        "straight to PostgreSQL).",
         "",
     ]
     lines += _table(
@@ -244,7 +246,10 @@ def _b6(b6: dict[str, Any]) -> list[str]:
             ["min / max (s)", *(f"{b6['min_s'][w]} / {b6['max_s'][w]}" for w in ways)],
         ],
     )
-    lines += ["", f"warm / bare **{b6['ratio']['warm_vs_bare']}**.", ""]
+    lines += ["", f"warm / bare **{b6['ratio']['warm_vs_bare']}**."]
+    if "prepare_vs_warm" in b6["ratio"]:
+        lines += [f"PrepareProject (warm) / warm RunTests {b6['ratio']['prepare_vs_warm']}."]
+    lines += [""]
     return lines
 
 
