@@ -84,6 +84,7 @@ class Fleet:
     finishes: Finishes
     template: Path
     producer: AIOKafkaProducer
+    database: str
 
     def repository(self, name: str) -> str:
         """A bare copy of the sample app of its own (a session branch per repository)."""
@@ -129,7 +130,7 @@ async def fleet(ctx: RunContext, script: list[dict[str, Any]]) -> AsyncIterator[
     services: dict[str, Service] = {}
     try:
         for name, (module, _) in SERVICES.items():
-            services[name] = Service.module(name, module, env, root / f"{name}.log").start()
+            services[name] = _service(ctx, name, module, env, root).start()
             started.append(services[name])
         await asyncio.to_thread(wait_for_port, port)
         groups = [f"{group_prefix}-{g}" for _, gs in SERVICES.values() for g in gs]
@@ -141,7 +142,9 @@ async def fleet(ctx: RunContext, script: list[dict[str, Any]]) -> AsyncIterator[
         producer = AIOKafkaProducer(bootstrap_servers=ctx.bootstrap, enable_idempotence=True)
         await producer.start()
         try:
-            yield Fleet(ctx, prefix, root, services, finishes, template.bare_repo, producer)
+            yield Fleet(
+                ctx, prefix, root, services, finishes, template.bare_repo, producer, database
+            )
         finally:
             await producer.stop()
             watching.cancel()
@@ -149,3 +152,12 @@ async def fleet(ctx: RunContext, script: list[dict[str, Any]]) -> AsyncIterator[
     finally:
         for process in reversed(started):
             process.stop()
+
+
+def _service(ctx: RunContext, name: str, module: str, env: dict[str, str], root: Path) -> Service:
+    """Under ``--profile db`` through ``bench.launch``, counting its MongoDB commands."""
+    if ctx.profile_dir is None or ctx.profiler != "db":
+        return Service.module(name, module, env, root / f"{name}.log")
+    monitor = {"BENCH_DB_MONITOR_OUT": str(ctx.profile_dir / f"b4-{name}.db.json")}
+    argv = [sys.executable, "-m", "bench.launch", module]
+    return Service(name, argv, env | monitor, root / f"{name}.log")

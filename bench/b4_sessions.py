@@ -20,10 +20,12 @@ import time
 from typing import Any
 
 from bench.b4_fleet import Fleet, fleet
+from bench.b4_steps import step_times
 from bench.context import RunContext
 from bench.processes import REPO_ROOT
 from cts_contracts import SessionRequested
 from cts_contracts.naming import session_id_for
+from cts_core import Scope
 from cts_testing.factories import session_requested
 
 ACCOUNT = "bench"
@@ -85,11 +87,15 @@ async def _makespan(deployed: Fleet, request_ids: list[str], cap_s: float) -> di
     await deployed.send(events)
     last = await deployed.finishes.wait([e.data.session_id for e in events], within=cap_s)
     ends = sorted(deployed.finishes.seen[e.data.session_id][1] - started for e in events)
+    cpu_s = {name: round(s.cpu_seconds() - cpu[name], 2) for name, s in services.items()}
+    scopes = {e.data.session_id: Scope(account_id=e.data.account_id,
+                                       project_id=e.data.project_id) for e in events}  # fmt: skip
     return {
         "n": len(events),
         "makespan_s": round(last - started, 2),
         "median_session_s": round(statistics.median(ends), 2),
-        "cpu_s": {name: round(s.cpu_seconds() - cpu[name], 2) for name, s in services.items()},
+        "cpu_s": cpu_s,
+        "steps_s": await step_times(deployed.ctx.mongodb_uri, deployed.database, scopes),
     }
 
 

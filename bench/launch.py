@@ -25,24 +25,30 @@ from pymongo import monitoring
 
 
 class Tally(monitoring.CommandListener):
+    """Per command and collection (``insert agent_claims``)."""
+
     def __init__(self) -> None:
         self.micros: defaultdict[str, list[int]] = defaultdict(list)
         self.unmatched: defaultdict[str, int] = defaultdict(int)
         self.errors: defaultdict[str, int] = defaultdict(int)
+        self._names: dict[int, str] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        pass
+        target = event.command.get(event.command_name)
+        name = f"{event.command_name} {target}" if isinstance(target, str) else event.command_name
+        self._names[event.request_id] = name
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        self.micros[event.command_name].append(event.duration_micros)
+        name = self._names.pop(event.request_id, event.command_name)
+        self.micros[name].append(event.duration_micros)
         reply: dict[str, Any] = dict(event.reply)
         if event.command_name in ("update", "findAndModify") and not reply.get(
             "n", reply.get("lastErrorObject", {}).get("n", 1)
         ):
-            self.unmatched[event.command_name] += 1
+            self.unmatched[name] += 1
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        self.errors[event.command_name] += 1
+        self.errors[self._names.pop(event.request_id, event.command_name)] += 1
 
     def summary(self) -> dict[str, Any]:
         out = {}

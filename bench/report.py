@@ -194,7 +194,24 @@ def _b4(b4: dict[str, Any]) -> list[str]:
           *(r["cpu_s"][name] for name in services)] for r in b4["rows"]],
     )  # fmt: skip
     rss = ", ".join(f"{name} {mb}" for name, mb in b4["peak_rss_mb"].items())
-    return [*lines, "", f"Peak RSS per service (MB): {rss}.", ""]
+    lines += ["", f"Peak RSS per service (MB): {rss}.", ""]
+    return lines + _b4_steps(b4["rows"])
+
+
+def _b4_steps(rows: list[dict[str, Any]]) -> list[str]:
+    """Each step's wait (command to executor start), run, and the orchestrator's turn after
+    it (to the next command or the end), p50 / p95 / max seconds."""
+    table = [
+        [row["n"], step, *(" / ".join(str(t[k]) for k in ("p50", "p95", "max"))
+                           for t in (parts.get(p, {}) for p in ("wait", "run", "after")))]
+        for row in rows if "steps_s" in row
+        for step, parts in row["steps_s"].items()
+    ]  # fmt: skip
+    if not table:
+        return []
+    header = ["N", "step", "wait s p50/p95/max", "run s p50/p95/max", "after s p50/p95/max"]
+    return ["Where the time goes (wait: command to executor start; after: to the next "
+            "command or the end):", "", *_table(header, table), ""]  # fmt: skip
 
 
 def _b5(b5: dict[str, Any]) -> list[str]:
