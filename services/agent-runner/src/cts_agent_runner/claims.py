@@ -28,6 +28,7 @@ from cts_contracts import AgentData, ResultStatus
 from cts_runtime.executor import StepOutcome
 from cts_store import ServerClock
 from cts_store.collections import AGENT_CLAIMS
+from cts_store.tenant_ids import tenant_of
 
 COLLECTION = AGENT_CLAIMS
 Clock = Callable[[], datetime]
@@ -126,7 +127,7 @@ class MongoClaims:
             return Claimed(takeover=False)
         except DuplicateKeyError:
             pass
-        existing = await self._collection.find_one(key.filter())
+        existing = await self._by_id(key)
         if existing is None:
             raise ClaimConflict(f"interaction {key.interaction_id} belongs to another tenant")
         if existing["status"] == "completed":
@@ -151,12 +152,20 @@ class MongoClaims:
         return await self._after_lost_race(key, now)
 
     async def _after_lost_race(self, key: ClaimKey, now: datetime) -> ClaimState:
-        current = await self._collection.find_one(key.filter())
+        current = await self._by_id(key)
         if current is None:
             raise ClaimConflict(f"interaction {key.interaction_id} claim vanished")
         if current["status"] == "completed":
             return Completed(outcome_from_document(current["outcome"]))
         return _held(current, now)
+
+    async def _by_id(self, key: ClaimKey) -> dict[str, Any] | None:
+        """The claim by ``_id`` alone, the tenant compared here (``cts_store.tenant_ids``:
+        FerretDB v1 decodes every claim for any other filter); another tenant's is ``None``."""
+        found = await self._collection.find_one({"_id": key.interaction_id})
+        if found is None or tenant_of(found) != (key.account_id, key.project_id):
+            return None
+        return dict(found)
 
     async def renew(self, key: ClaimKey, owner: str, lease_s: float) -> bool:
         now = await self._now()

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from cts_agent_runner.conversation import (
     Message,
@@ -29,6 +30,7 @@ from cts_agent_runner.conversation import (
     strip_thinking,
 )
 from cts_store.collections import AGENT_TRANSCRIPTS
+from cts_store.tenant_ids import TenantIds
 
 COLLECTION = AGENT_TRANSCRIPTS
 ELIDED = "[elided to keep the stored transcript under its size cap]"
@@ -109,6 +111,7 @@ class MongoTranscripts:
     def __init__(self, database: AsyncDatabase[dict[str, Any]], *, block_cap: int,
                  total_cap: int) -> None:  # fmt: skip
         self._collection = database[COLLECTION]
+        self._tenants = TenantIds(self._collection)
         self._block_cap = block_cap
         self._total_cap = total_cap
 
@@ -119,10 +122,8 @@ class MongoTranscripts:
         )
 
     async def load(self, account_id: str, project_id: str, session_id: str) -> Transcript | None:
-        document = await self._collection.find_one(
-            {"_id": session_id, "account_id": account_id, "project_id": project_id}
-        )
-        if document is None:
+        document = await self._collection.find_one({"_id": session_id})
+        if document is None or not self._tenants.found(document, (account_id, project_id)):
             return None
         checkpoint = None
         if meta := document.get("checkpoint"):
@@ -139,7 +140,7 @@ class MongoTranscripts:
                               checkpoint: Checkpoint | None) -> None:  # fmt: skip
         """Replace (or with ``None`` drop) the running step's checkpoint; the finished
         conversation beside it is left alone."""
-        where = {"_id": session_id, "account_id": account_id, "project_id": project_id}
+        where = await self._where(account_id, project_id, session_id)
         if checkpoint is None:
             await self._collection.update_one(
                 where, {"$unset": {"checkpoint": "", "checkpoint_json": ""}}
@@ -151,6 +152,7 @@ class MongoTranscripts:
         await self._collection.update_one(
             where,
             {"$set": {"checkpoint": meta, "checkpoint_json": json.dumps(checkpoint.messages),
+                      "account_id": account_id, "project_id": project_id,
                       "session_id": session_id, "kind": "agent_transcript"}},
             upsert=True,
         )  # fmt: skip
@@ -164,7 +166,7 @@ class MongoTranscripts:
         )
         text = json.dumps(messages)
         await self._collection.replace_one(
-            {"_id": session_id, "account_id": account_id, "project_id": project_id},
+            await self._where(account_id, project_id, session_id),
             {
                 "account_id": account_id,
                 "project_id": project_id,
@@ -181,3 +183,10 @@ class MongoTranscripts:
             upsert=True,
         )
         return session_id
+
+    async def _where(self, account_id: str, project_id: str, session_id: str) -> dict[str, str]:
+        """The session's transcript by ``_id`` alone (``TenantIds``); another tenant's id is
+        refused as the tenant filter refused it before: a duplicate key."""
+        if not await self._tenants.writable(session_id, (account_id, project_id)):
+            raise DuplicateKeyError(f"transcript {session_id} belongs to another tenant")
+        return {"_id": session_id}
