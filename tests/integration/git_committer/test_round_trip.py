@@ -185,3 +185,19 @@ async def test_a_git_directory_whose_config_was_extended_is_refused(
     assert "info/attributes" in (outcome.error_message or "")
     assert not marker.exists()
     assert remote.tip(BRANCH) is None
+
+
+async def test_a_project_mirror_whose_config_was_extended_is_refused(
+    steps: GitSteps, remote: Remote, workspace_root: Path
+) -> None:
+    """Only a mirror the step itself just created goes unchecked; a later session checks it."""
+    _ok(await steps(Session(remote.url).initialize))
+    (mirror_config,) = (workspace_root / ".mirrors").rglob("config")
+    with mirror_config.open("a") as config:
+        config.write("[core]\n\tfsmonitor = /bin/false\n")
+
+    outcome = await steps(Session(remote.url).initialize)
+
+    assert outcome.status is ResultStatus.ERROR
+    assert outcome.summary == "repository configuration altered"
+    assert "core.fsmonitor" in (outcome.error_message or "")

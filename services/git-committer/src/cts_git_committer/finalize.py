@@ -64,17 +64,18 @@ async def finalize(command: StepRequestedData, ctx: StepContext) -> StepOutcome:
             written=command.files or (),
             is_regular_file=partial(beneath.is_regular_file, paths.workspace),
         )
-        commit, created = await _commit(repo, command, state, selection)
+        commit, created, listed = await _commit(repo, command, state, selection)
         unchanged = commit == state.start_sha
-        files = (
-            [
+        if listed is not None:
+            files = listed
+        elif unchanged:
+            files = [
                 p
                 for p in (command.component.test_file, command.component.fixture_file)
                 if await _holds(repo, commit, p)
             ]
-            if unchanged
-            else await repo.files_between(state.start_sha, commit)
-        )
+        else:
+            files = await repo.files_between(state.start_sha, commit)
         pushed = False
         if command.repository.push:  # under the lock: cleanup must not remove it mid-push
             await push(repo, url, commit=commit, branch=branch, backoff=ctx.backoff)
@@ -104,8 +105,8 @@ async def finalize(command: StepRequestedData, ctx: StepContext) -> StepOutcome:
 
 async def _commit(
     repo: WorkingCopy, command: StepRequestedData, state: SessionState, selection: Selection
-) -> tuple[str, bool]:
-    """The session commit and whether this call created it."""
+) -> tuple[str, bool, list[str] | None]:
+    """The session commit, whether this call created it, and (when it did) its files."""
     tip = await repo.branch_tip(state.branch)
     if tip == state.start_sha:
         tree = await _tree(repo, state.start_sha, selection.commit)
@@ -113,7 +114,7 @@ async def _commit(
             if await _holds(repo, state.start_sha, command.component.test_file):
                 # A continued branch already holds exactly these tests (e.g. a repeated
                 # session): the goal is met, and an empty commit would only add noise.
-                return state.start_sha, False
+                return state.start_sha, False, None
             raise StepFailure(
                 "nothing to commit",
                 "neither the test file, the fixture file nor anything under test/support/ changed",
@@ -146,8 +147,9 @@ async def _commit(
             check=False,
         )
         if moved.returncode == 0:
-            await repo.run("reset", ["reset", "-q"])
-            return commit, True
+            # The index still holds the start commit: nothing reads it again (a redelivered
+            # Finalize resets it first, and the session ends here).
+            return commit, True, files
         tip = await repo.branch_tip(state.branch)  # another delivery won the race
     if tip is None or not await _is_session_commit(repo, tip, state):
         raise StepFailure(
@@ -162,7 +164,7 @@ async def _commit(
             f"this session's commit {tip[:12]} is on the "
             "branch but its files changed since; CTS makes one commit per session",
         )
-    return tip, False
+    return tip, False, None
 
 
 async def _tree(repo: WorkingCopy, parent: str, paths: list[str]) -> str:

@@ -37,6 +37,8 @@ class Mirrors:
         project may initialize at once, and a clone must not read a mirror mid-fetch."""
         path = self._layout.mirror(account_id, project_id, url)
         async with self._locks.hold(self._layout.mirror_lock(account_id, project_id)):
+            # A directory this call creates holds what init wrote, nothing else to check.
+            created = not await asyncio.to_thread(path.exists)
             if not await asyncio.to_thread((path / "HEAD").is_file):
                 await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
                 await git.run(
@@ -44,7 +46,8 @@ class Mirrors:
                     ["init", "-q", "--bare", "--template=", str(path)],
                     env=self._env.local(),
                 )
-            await check_repository_config(git, self._env.local(), path)
+            if not created:
+                await check_repository_config(git, self._env.local(), path)
             # The URL is given on the command line each time, never stored in the mirror.
             fetch = [
                 "--git-dir=" + str(path),
