@@ -36,12 +36,13 @@ class TenantIds:
         self._collection = collection
         self._checked: LRUCache[str, Tenant] = LRUCache(maxsize=REMEMBERED)
 
-    def found(self, document: Mapping[str, Any] | None, tenant: Tenant) -> bool:
-        """Whether a document read by ``_id`` is ``tenant``'s (remembered when it is)."""
-        if document is None or tenant_of(document) != tenant:
+    def found(self, document_id: str, document: Mapping[str, Any] | None, tenant: Tenant) -> bool:
+        """Whether a document read by ``_id`` is ``tenant``'s; remembered as ``tenant``'s to
+        write when it is, or when there is none."""
+        if document is not None and tenant_of(document) != tenant:
             return False
-        self._checked[str(document["_id"])] = tenant
-        return True
+        self._checked[document_id] = tenant
+        return document is not None
 
     async def writable(self, document_id: str, tenant: Tenant) -> bool:
         """Whether ``tenant`` may write ``document_id`` by ``_id`` alone: absent, or its own."""

@@ -123,7 +123,7 @@ class MongoTranscripts:
 
     async def load(self, account_id: str, project_id: str, session_id: str) -> Transcript | None:
         document = await self._collection.find_one({"_id": session_id})
-        if document is None or not self._tenants.found(document, (account_id, project_id)):
+        if not self._tenants.found(session_id, document, (account_id, project_id)) or not document:
             return None
         checkpoint = None
         if meta := document.get("checkpoint"):
