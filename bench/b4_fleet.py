@@ -123,6 +123,7 @@ async def fleet(ctx: RunContext, script: list[dict[str, Any]]) -> AsyncIterator[
         "CTS_GROUP_PREFIX": group_prefix, "CTS_WORKSPACE_ROOT": str(root / "workspaces"),
         "CTS_GIT_ALLOW_FILE_URLS": "true", "CTS_ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
         "ANTHROPIC_API_KEY": "scripted-benchmark-key", "CTS_LOG_LEVEL": "WARNING",
+        **ctx.b4_env,
     }  # fmt: skip
     llm = [sys.executable, "-m", "cts_testing.scripted_llm",
            "--script", str(root / "script.json"), "--port", str(port)]  # fmt: skip

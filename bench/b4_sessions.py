@@ -129,6 +129,7 @@ async def run(
         "baseline_runs_s": [r["makespan_s"] for r in baseline],
         "rows": rows,
         "peak_rss_mb": rss,
+        "env": ctx.b4_env,
     }
 
 

@@ -28,6 +28,8 @@ class RunContext:
     ``None`` for this tree with its own settings (``variant_env``)."""
     variant_env: dict[str, dict[str, str]] = field(default_factory=dict)
     auth: Endpoints | None = None
+    b4_env: dict[str, str] = field(default_factory=dict)
+    """Extra ``CTS_*`` settings for every B4 service (e.g. a smaller connection pool)."""
     """A second broker requiring SASL/SCRAM with the ACLs: the ``-auth`` systems run there."""
     created_prefixes: list[str] = field(default_factory=list)
     created_databases: list[str] = field(default_factory=list)

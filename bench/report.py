@@ -184,7 +184,8 @@ def _b4(b4: dict[str, Any]) -> list[str]:
         "",
         f"One replica of each service; the model answers each of {b4['turns']} turns after "
         f"{b4['delay_s']} s; expect=none. N = 1 runs {len(b4['baseline_runs_s'])} times "
-        f"({' / '.join(str(s) for s in b4['baseline_runs_s'])} s), its median is the baseline.",
+        f"({' / '.join(str(s) for s in b4['baseline_runs_s'])} s), its median is the baseline."
+        + "".join(f" {key}={value}." for key, value in b4.get("env", {}).items()),
         "",
     ]
     lines += _table(

@@ -93,6 +93,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="CTS_NAME=VALUE",
         help="extra orchestrator setting, e.g. to try an option (repeatable)",
     )
+    parser.add_argument(
+        "--b4-env",
+        action="append",
+        default=[],
+        metavar="CTS_NAME=VALUE",
+        help="extra setting for every B4 service (repeatable)",
+    )
     return parser.parse_args(argv)
 
 
@@ -122,6 +129,7 @@ async def run(
         variants=variants,
         variant_env=variant_env,
         auth=auth,
+        b4_env=dict(item.split("=", 1) for item in args.b4_env),
     )
     if ctx.profile_dir:
         ctx.profile_dir.mkdir(parents=True, exist_ok=True)
@@ -137,6 +145,7 @@ async def run(
             "b3_sessions": args.b3_sessions,
             "b4_sizes": list(args.b4_sizes),
             "b4_delay_s": args.b4_delay,
+            "b4_env": args.b4_env,
             "orchestrator_env": extra,
             "variants": {name: str(tree or "current") for name, tree in variants.items()},
             "variant_env": variant_env,
