@@ -48,6 +48,15 @@ class MongoSettings(BaseSettings):
         description="MongoDB connection string (never logged; credentials go here)",
     )
     mongodb_database: str = Field(default="cts", description="Database holding the sessions")
+    mongodb_max_connections: int = Field(
+        default=8,
+        ge=1,
+        le=500,
+        description="Most MongoDB operations one process has in flight at once (the driver's "
+        "maxPoolSize; it replaces one given in the URI); more wait for a free connection "
+        "within the operation timeout. FerretDB v1 stops answering a database under about 150 "
+        "concurrent writes, and costs more per write the more run at once",
+    )
 
 
 class ServiceSettings(KafkaSettings, MongoSettings):

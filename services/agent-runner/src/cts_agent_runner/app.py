@@ -31,7 +31,11 @@ def build_app(settings: AgentRunnerSettings | None = None) -> ObservedAsgi:
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
-        client = connect(settings.mongodb_uri.get_secret_value(), app_name="cts-agent-runner")
+        client = connect(
+            settings.mongodb_uri.get_secret_value(),
+            app_name="cts-agent-runner",
+            max_connections=settings.mongodb_max_connections,
+        )
         model = AnthropicModel(settings)
         try:
             database = client[settings.mongodb_database]

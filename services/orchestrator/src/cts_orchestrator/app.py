@@ -65,7 +65,11 @@ async def _running(
 ) -> AsyncIterator[Orchestrator]:
     """The orchestrator with its store, heartbeat, sweeper and document loop; at the end its
     outboxes and documents handed over, its client closed."""
-    client = connect(settings.mongodb_uri.get_secret_value(), app_name="cts-orchestrator")
+    client = connect(
+        settings.mongodb_uri.get_secret_value(),
+        app_name="cts-orchestrator",
+        max_connections=settings.mongodb_max_connections,
+    )
     try:
         database = client[settings.mongodb_database]
         store, instances, clock = SessionStore(database), Instances(database), ServerClock(database)
