@@ -52,15 +52,25 @@ install_kafka() {
   say "kafka jars ready: $(find "$kafka_lib" -name '*.jar' | wc -l) jars in $kafka_lib"
 }
 
+ferretdb_recipe() { # what the binary is built from: a change rebuilds it
+  cat "$here/ferretdb/build.sh" "$here/ferretdb/main.go" "$here/ferretdb/go.mod" \
+    "$here/ferretdb/go.sum" | sha256sum | cut -d' ' -f1
+}
+
 install_ferretdb() {
-  if [ -x "$ferretdb_bin" ]; then return; fi
+  local recipe
+  recipe="$(ferretdb_recipe)"
+  if [ -x "$ferretdb_bin" ] && [ "$(cat "$ferretdb_bin.recipe" 2>/dev/null)" = "$recipe" ]; then
+    return
+  fi
   need go "install Go 1.22 or newer"
-  say "building FerretDB v1.24.2 with go install (first run only, 1-3 min)..."
+  say "building FerretDB v1.24.2 (first run, or its build changed; 1-3 min)..."
   mkdir -p "$cache/bin"
   # deploy/local/ferretdb is a tiny module around FerretDB's embeddable package, pinned in its
   # go.mod/go.sum: a bare `go install .../cmd/ferretdb@v1.24.2` fails here (see main.go).
-  (cd "$here/ferretdb" && GOTOOLCHAIN=local go build -o "$ferretdb_bin.tmp" . \
-    && mv "$ferretdb_bin.tmp" "$ferretdb_bin") >&2
+  # build.sh also makes its lookups by _id use the _id index (why: see there).
+  bash "$here/ferretdb/build.sh" "$ferretdb_bin" "$cache/ferretdb-build" >&2
+  printf '%s\n' "$recipe" >"$ferretdb_bin.recipe"
   say "ferretdb ready: $ferretdb_bin"
 }
 
