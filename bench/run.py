@@ -48,6 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sizes", type=_ints, default=(1, 10, 100, 1000), help="B2 N values")
     parser.add_argument("--replicas", type=_ints, default=(1, 2), help="B2 replica counts")
     parser.add_argument("--cap", type=float, default=30, help="B2: longest wait for one burst (s)")
+    parser.add_argument(
+        "--b2-repeats", type=int, default=3, help="B2: runs of every system per N (median kept)"
+    )
     parser.add_argument("--b3-sessions", type=int, default=20, help="B3 sessions per group")
     parser.add_argument("--b4-sizes", type=_ints, default=(1, 10, 100), help="B4 N values")
     parser.add_argument("--b4-delay", type=float, default=3.0, help="B4: seconds per model turn")
@@ -142,6 +145,7 @@ async def run(
             "transitions": args.transitions,
             "sizes": list(args.sizes),
             "replicas": list(args.replicas),
+            "b2_repeats": args.b2_repeats,
             "b3_sessions": args.b3_sessions,
             "b4_sizes": list(args.b4_sizes),
             "b4_delay_s": args.b4_delay,
@@ -165,8 +169,9 @@ async def run(
                 results["b1"] = await b1_latency.run(ctx, transitions=args.transitions)
             elif phase == "b2":
                 results["b2"] = await b2_throughput.run(
-                    ctx, sizes=args.sizes, replicas=args.replicas, cap_s=args.cap
-                )
+                    ctx, sizes=args.sizes, replicas=args.replicas, cap_s=args.cap,
+                    repeats=args.b2_repeats,
+                )  # fmt: skip
             elif phase == "b3":
                 results["b3"] = await b3_growth.run(ctx, sessions=args.b3_sessions)
             elif phase == "b4":

@@ -133,3 +133,17 @@ def test_b4_reports_makespans_against_one_session_and_rss_per_service() -> None:
     assert "| 100 | 16.2 | 1.6 | 13.0 | 1.0 | 2.0 |" in text
     assert "orchestrator 90.0, agent-runner 150.0" in text
     assert ["B4 N=100 makespan / N=1 <= 1.5", 1.6, False] in report.targets(results)
+
+
+def test_b2_keeps_each_systems_median_run_and_lists_every_run() -> None:
+    def run(rate: float, *, complete: bool = True) -> dict[str, object]:
+        return {"system": "cts", "sessions_per_s": rate, "complete": complete, "cpu": rate}
+
+    kept = b2_throughput._median_run([run(40.0), run(51.0), run(45.0)])
+    assert kept["sessions_per_s"] == 45.0
+    assert kept["cpu"] == 45.0, "the median run's own figures, not a mix of runs"
+    assert kept["runs_sessions_per_s"] == [40.0, 51.0, 45.0]
+    assert b2_throughput._median_run([run(50.0), run(30.0)])["sessions_per_s"] == 30.0
+    capped = b2_throughput._median_run([run(50.0), run(2.0, complete=False)])
+    assert capped["sessions_per_s"] == 2.0
+    assert capped["complete"] is False
