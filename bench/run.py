@@ -49,6 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--replicas", type=_ints, default=(1, 2), help="B2 replica counts")
     parser.add_argument("--cap", type=float, default=30, help="B2: longest wait for one burst (s)")
     parser.add_argument(
+        "--b2-min-sessions", type=int, default=100, help="B2: fewest sessions in one run"
+    )
+    parser.add_argument(
         "--b2-repeats", type=int, default=3, help="B2: runs of every system per N (median kept)"
     )
     parser.add_argument("--b3-sessions", type=int, default=20, help="B3 sessions per group")
@@ -146,6 +149,7 @@ async def run(
             "sizes": list(args.sizes),
             "replicas": list(args.replicas),
             "b2_repeats": args.b2_repeats,
+            "b2_min_sessions": args.b2_min_sessions,
             "b3_sessions": args.b3_sessions,
             "b4_sizes": list(args.b4_sizes),
             "b4_delay_s": args.b4_delay,
@@ -170,7 +174,7 @@ async def run(
             elif phase == "b2":
                 results["b2"] = await b2_throughput.run(
                     ctx, sizes=args.sizes, replicas=args.replicas, cap_s=args.cap,
-                    repeats=args.b2_repeats,
+                    repeats=args.b2_repeats, min_sessions=args.b2_min_sessions,
                 )  # fmt: skip
             elif phase == "b3":
                 results["b3"] = await b3_growth.run(ctx, sessions=args.b3_sessions)
