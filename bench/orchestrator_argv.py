@@ -12,10 +12,10 @@ from bench.context import RunContext
 def sources(tree: Path | None) -> tuple[Path, ...]:
     if tree is None:
         return ()
-    packages = ("services/orchestrator", "libs/cts-core", "libs/cts-store")
+    packages = ("services/orchestrator", "libs/cts-core", "libs/cts-store", "libs/cts-runtime")
     found = tuple(tree / p / "src" for p in packages if (tree / p / "src").is_dir())
     if not found:
-        raise FileNotFoundError(f"no orchestrator, core or store sources under {tree}")
+        raise FileNotFoundError(f"no orchestrator, core, store or runtime sources under {tree}")
     return found
 
 

@@ -23,16 +23,17 @@ async def wait_for_line(process: ServiceProcess, text: str, within: float = 60) 
         await asyncio.sleep(0.2)
 
 
-async def test_every_line_of_a_service_is_json(
-    stack: Endpoints, topic_prefix: str, namespace: str, tmp_path: Path
-) -> None:
+async def _records_of_a_dead_letter(
+    stack: Endpoints, topic_prefix: str, namespace: str, tmp_path: Path, level: str
+) -> list[dict[str, Any]]:
+    """A real test-runner's log lines, as JSON, around one message it dead-letters."""
     env = {
         "CTS_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
         "CTS_TOPIC_PREFIX": topic_prefix,
         "CTS_GROUP_PREFIX": namespace,
         "CTS_WORKSPACE_ROOT": str(tmp_path / "ws"),
         "CTS_LOG_FORMAT": "json",
-        "CTS_LOG_LEVEL": "INFO",
+        "CTS_LOG_LEVEL": level,
     }
     service = ServiceProcess("cts_test_runner", env, tmp_path / "test-runner.log").start()
     try:
@@ -41,7 +42,7 @@ async def test_every_line_of_a_service_is_json(
             command_topic = topic(TESTS_STEP_REQUESTED, topic_prefix)
             await publish(stack.kafka_bootstrap_servers, command_topic, b"{not json", key="k")
             await dlq.wait_for(lambda events: len(events) == 1, within=60)
-        await wait_for_line(service, "Processed")
+        await wait_for_line(service, "Processed" if level == "DEBUG" else "dead-lettered")
     finally:
         service.stop()
 
@@ -52,9 +53,29 @@ async def test_every_line_of_a_service_is_json(
             records.append(json.loads(line))
         except ValueError:
             raise AssertionError(f"not a JSON line: {line!r}") from None
+    return records
+
+
+async def test_every_line_of_a_service_is_json(
+    stack: Endpoints, topic_prefix: str, namespace: str, tmp_path: Path
+) -> None:
+    # DEBUG: FastStream's own per-message lines are logged at that level
+    records = await _records_of_a_dead_letter(stack, topic_prefix, namespace, tmp_path, "DEBUG")
     assert all(isinstance(r, dict) and r.get("event") and r.get("level") for r in records)
     loggers = {r.get("logger") for r in records}
     assert {"faststream", "cts.faststream", "uvicorn.error"} <= loggers, loggers
     received = next(r for r in records if r["event"] == "Received")
-    assert received["topic"] == command_topic
+    assert received["topic"] == topic(TESTS_STEP_REQUESTED, topic_prefix)
     assert not any("\x1b" in json.dumps(r, ensure_ascii=False) for r in records), "no colours"
+
+
+async def test_at_info_a_message_costs_no_line_of_faststream_s_own(
+    stack: Endpoints, topic_prefix: str, namespace: str, tmp_path: Path
+) -> None:
+    """FastStream's "Received" and "Processed" per message stay at DEBUG: at INFO the
+    service's own lines say what happened to the message, once."""
+    records = await _records_of_a_dead_letter(stack, topic_prefix, namespace, tmp_path, "INFO")
+    events = [r["event"] for r in records]
+    assert "Received" not in events
+    assert "Processed" not in events
+    assert any("dead-letter" in e for e in events), events
