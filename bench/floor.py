@@ -8,8 +8,10 @@ session is one request and five completions, like a CTS session on the happy pat
 
 With ``BENCH_FLOOR_FILTER=cas`` a completion's update is a compare-and-set like CTS's: the
 filter names the tenant and the version this process wrote last (still one round trip). On
-FerretDB v1 that alone decides the cost: only a lone ``_id`` filter reaches its SQLite index
-path; any other filter decodes the documents one by one.
+stock FerretDB v1 (SQLite) that alone decided the cost: any filter but a lone ``_id`` decoded
+every document. The local stack's build hands the ``_id`` of any filter to the ``_id`` index
+(``deploy/local/ferretdb/build.sh``), as MongoDB does, so ``floor-cas`` now shows what the
+compare-and-set itself costs.
 
 Configured by ``BENCH_*`` environment variables (see ``FloorSettings``).
 """

@@ -97,9 +97,9 @@ class Deployment:
     async def forget(self, session_ids: list[str] | None = None) -> None:
         """Remove finished sessions' documents (all of them when ``None``).
 
-        FerretDB v1 (SQLite) reads every document of a collection for any query that is not a
-        lone ``_id``, so stored sessions slow every later transition. Removing them between
-        measurements keeps the collection the same size for CTS and the floor.
+        FerretDB v1 (SQLite) reads every document of a collection for any query that names no
+        ``_id`` (the sweeper's), so stored sessions slow every later transition. Removing them
+        between measurements keeps the collection the same size for CTS and the floor.
         """
         collection = self._client[self.database][self.collection]
         if session_ids is None:

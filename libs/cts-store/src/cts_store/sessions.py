@@ -9,7 +9,8 @@ is the last claimed version; the writer brings the document up.
 
 Written for the intersection of MongoDB and FerretDB v1: no transactions, no change streams,
 no ``arrayFilters``. Every hot-path query addresses a session by ``_id`` alone and checks the
-tenant in memory: FerretDB v1 serves only that filter from an index.
+tenant in memory: FerretDB v1 hands only that filter to its storage (any other decodes every
+document of the collection).
 """
 
 from __future__ import annotations

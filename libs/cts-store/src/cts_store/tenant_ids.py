@@ -1,12 +1,13 @@
 """Tenant-scoped documents addressed by ``_id`` alone, the tenant compared in memory.
 
-FerretDB v1 serves only a lone ``_id`` filter from its index: ``{_id, account_id, project_id}``
+FerretDB v1 hands only a lone ``_id`` filter to its storage: ``{_id, account_id, project_id}``
 makes it decode every document of the collection (measured on the local stack: 300 documents
 of 15 KB, ``find_one`` 2.6 ms by ``_id`` alone against 25.7 ms with the tenant beside it;
 ``update_one`` 5.4 against 29.7 ms), so a tenant filter costs time in proportion to every
-document ever stored. Reads therefore fetch by ``_id`` and compare the tenant here, and a
-write goes by ``_id`` alone once this process has seen that the ``_id`` is absent or holds
-the writer's own tenant.
+document ever stored. (The local stack's own build, ``deploy/local/ferretdb/build.sh``,
+passes the ``_id`` of any filter down; a deployment's FerretDB may not.) Reads therefore fetch
+by ``_id`` and compare the tenant here, and a write goes by ``_id`` alone once this process
+has seen that the ``_id`` is absent or holds the writer's own tenant.
 
 What is left between that check and the write is another tenant creating the same ``_id``:
 the ids kept this way are derived from their tenant (a session id is a UUID5 of the tenant

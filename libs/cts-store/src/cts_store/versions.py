@@ -2,8 +2,8 @@
 ``<session id>#<version>`` into ``session_versions``, then written to the session document by
 ``_id`` alone.
 
-Why not ``update_one({"_id": id, "version": v}, ...)``: FerretDB v1 answers only a lone ``_id``
-filter from its index; any other filter makes it decode every document of the collection, so
+Why not ``update_one({"_id": id, "version": v}, ...)``: FerretDB v1 hands only a lone ``_id``
+filter to its storage; any other filter makes it decode every document of the collection, so
 each write would cost time proportional to every session ever stored. A unique ``_id`` insert
 is atomic on FerretDB and MongoDB alike, and so is the claim.
 

@@ -161,7 +161,8 @@ class MongoClaims:
 
     async def _by_id(self, key: ClaimKey) -> dict[str, Any] | None:
         """The claim by ``_id`` alone, the tenant compared here (``cts_store.tenant_ids``:
-        FerretDB v1 decodes every claim for any other filter); another tenant's is ``None``."""
+        stock FerretDB v1 decodes every claim for any other filter); another tenant's is
+        ``None``."""
         found = await self._collection.find_one({"_id": key.interaction_id})
         if found is None or tenant_of(found) != (key.account_id, key.project_id):
             return None
