@@ -5,7 +5,7 @@ CTS, floor x2, CTS x2), so a change in the machine's background load hits all of
 That is repeated ``repeats`` times and each system reports its median run, and each run holds
 at least ``min_sessions`` sessions (bursts of N one after another): one burst of 100 sessions
 lasts about two seconds, two bursts of 10 a fraction of one, and single runs of one
-unchanged tree gave CTS/floor from 0.66 to 0.79 at N = 100 and 0.69 to 0.84 at N = 10.
+unchanged tree gave CTS/floor from 0.66 to 0.79 at N = 100 and 0.69 to 0.94 at N = 10.
 Each burst starts from an empty collection. A burst that has not finished after ``cap_s``
 counts the sessions that did finish; its deployment is then stopped so its backlog does not
 compete with the next measurement.
