@@ -115,11 +115,11 @@ async def _measure(driver: Driver, size: int, rounds: int, cap_s: float) -> dict
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The run with the median throughput (the lower of the middle two), with every run's
     throughput beside it; a capped run, which ends the series, is reported as it is."""
-    if not runs[-1]["complete"]:
-        return runs[-1] | {"runs_sessions_per_s": [r["sessions_per_s"] for r in runs]}
-    ordered = sorted(runs, key=lambda r: r["sessions_per_s"])
-    middle = ordered[(len(ordered) - 1) // 2]
-    return middle | {"runs_sessions_per_s": [r["sessions_per_s"] for r in runs]}
+    if runs[-1]["complete"]:
+        kept = sorted(runs, key=lambda r: r["sessions_per_s"])[(len(runs) - 1) // 2]
+    else:
+        kept = runs[-1]
+    return kept | {"runs_sessions_per_s": [r["sessions_per_s"] for r in runs]}
 
 
 def _compare(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -47,7 +47,7 @@ def make_broker(settings: KafkaSettings, *, client_id: str, **kwargs: Any) -> Ka
         logger=broker_logger(),  # through our formatter: JSON like every other line
         # FastStream's two lines per message ("Received", then "Processed" when the handler
         # has only handed the message to its window) say less than the service's own lines
-        # and doubled the log volume; at DEBUG they cost 5-8% of the orchestrator's CPU.
+        # and doubled the log volume; at INFO they cost the orchestrator 5-8% of its CPU.
         log_level=logging.DEBUG,
         **kwargs,
     )
