@@ -38,12 +38,27 @@ def _populate(layout: Layout, session_id: str) -> SessionPaths:
 async def test_without_retention_the_workspace_goes_at_once(tmp_path: Path) -> None:
     layout = Layout(tmp_path)
     paths, other = _populate(layout, "s-1"), _populate(layout, "s-2")
-    await Cleanup(layout, Locks(), retention_s=0).on_finished(_finished("s-1"))
+    cleanup = Cleanup(layout, Locks(), retention_s=0)
+    await cleanup.on_finished(_finished("s-1"))
     assert not paths.workspace.exists()
     assert not paths.gitdir.exists()
     assert not paths.lock.exists()
     assert other.workspace.is_dir()
     assert other.gitdir.is_dir()
+    assert cleanup.trash.empty() == 1  # its files wait in the trash for a quiet moment
+    assert cleanup.trash.empty() == 0
+
+
+async def test_where_the_trash_cannot_take_it_the_workspace_is_removed_in_place(
+    tmp_path: Path,
+) -> None:
+    layout = Layout(tmp_path)
+    paths = _populate(layout, "s-1")
+    layout.private.mkdir(exist_ok=True)
+    layout.trash.write_text("")  # a file where the trash directory would be: renames fail
+    await Cleanup(layout, Locks(), retention_s=0).on_finished(_finished("s-1"))
+    assert not paths.workspace.exists()
+    assert not paths.gitdir.exists()
 
 
 async def test_with_retention_the_sweep_removes_it_later(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ with its sweeper. It never touches MongoDB, so a MongoDB outage does not make it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from cts_git_committer.cleanup import Cleanup
 from cts_git_committer.git_process import check_git_version
 from cts_git_committer.service import GitSteps
 from cts_git_committer.settings import GitCommitterSettings
+from cts_git_committer.trash import Trash
 from cts_runtime.executor import register_executor
 from cts_runtime.logs import get_logger
 from cts_runtime.observability import ObservedAsgi
@@ -27,10 +29,13 @@ def build_app(settings: GitCommitterSettings | None = None) -> ObservedAsgi:
     steps = GitSteps(settings)
     register_executor(service.broker, settings, executor=Executor.GIT, runner=steps)
 
+    @functools.cache  # one trash and its loop: opened lazily, a handler may come first
     def cleanup() -> Cleanup:
         ctx = steps.open()
+        trash = Trash(ctx.layout.trash, steps.quiet,
+                      max_delay_s=settings.workspace_removal_max_delay_s)  # fmt: skip
         return Cleanup(ctx.layout, ctx.locks, retention_s=settings.workspace_retention_s,
-                       max_per_pass=settings.cleanup_max_per_pass)  # fmt: skip
+                       max_per_pass=settings.cleanup_max_per_pass, trash=trash)  # fmt: skip
 
     async def on_session_finished(event: SessionFinished) -> None:
         await cleanup().on_finished(event.data)
@@ -52,7 +57,10 @@ def build_app(settings: GitCommitterSettings | None = None) -> ObservedAsgi:
             )
         steps.open()
         try:
-            async with background(cleanup=cleanup().run(settings.cleanup_sweep_interval_s)):
+            async with background(
+                cleanup=cleanup().run(settings.cleanup_sweep_interval_s),
+                trash=cleanup().trash.run(),
+            ):
                 yield
         finally:
             steps.close()

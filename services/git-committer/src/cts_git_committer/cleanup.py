@@ -3,7 +3,8 @@
 With no retention the workspace goes as soon as ``SessionFinished`` arrives. With one, a
 marker records when the session finished and a periodic sweep removes what is older than
 the retention; markers live on the shared volume, so a restart or another replica finishes
-the job. The git-committer sweeps because it made the workspace (Initialize) and holds the
+the job. Removing moves both directories into the trash (trash.py), deleted once no step
+runs. The git-committer sweeps because it made the workspace (Initialize) and holds the
 session lock the other steps respect; a pass removes at most ``max_per_pass`` workspaces, so
 a backlog (a long retention ending for many sessions at once) is worked off over several
 passes instead of holding the volume in one. Markers hold this replica's wall-clock time and
@@ -21,6 +22,7 @@ from pathlib import Path
 from cts_contracts import SessionFinishedData
 from cts_git_committer.layout import Layout, SessionPaths
 from cts_git_committer.locks import Locks
+from cts_git_committer.trash import Trash
 from cts_runtime.logs import get_logger
 from cts_runtime.workspace import WorkspaceEscape
 
@@ -36,8 +38,10 @@ class Cleanup:
         retention_s: float,
         max_per_pass: int = 100,
         clock: Callable[[], float] = time.time,
+        trash: Trash | None = None,
     ) -> None:
         self._layout = layout
+        self.trash = trash or Trash(layout.trash)
         self._locks = locks
         self._retention_s = retention_s
         self._max_per_pass = max_per_pass
@@ -57,7 +61,10 @@ class Cleanup:
     async def remove(self, paths: SessionPaths) -> None:
         # The session lock: a late, redelivered step of this session finishes first.
         async with self._locks.hold(paths.lock):
-            await asyncio.to_thread(_remove_all, paths)
+            moved = await asyncio.to_thread(self.trash.take, paths.workspace, paths.gitdir)
+            await asyncio.to_thread(_remove_all if not moved else _unmark, paths)
+        if moved:
+            self.trash.pending()
         await asyncio.to_thread(paths.lock.unlink, missing_ok=True)
         log.info("workspace removed", workspace=str(paths.workspace))
 
@@ -102,4 +109,8 @@ def _mark(marker: Path, now: float) -> None:
 def _remove_all(paths: SessionPaths) -> None:
     shutil.rmtree(paths.workspace, ignore_errors=True)
     shutil.rmtree(paths.gitdir, ignore_errors=True)
+    _unmark(paths)
+
+
+def _unmark(paths: SessionPaths) -> None:
     paths.finished_marker.unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 ``<root>/<account>/<project>/<session>/``        the working tree (shared with the other executors)
 ``<root>/.git-committer/repos/<a>/<p>/<s>.git``   its git directory, outside the working tree
 ``<root>/.git-committer/finished/<a>/<p>/<s>``    marks a finished session awaiting removal
+``<root>/.git-committer/trash/<entry>/``          removed sessions' directories, deleted soon
 ``<root>/.mirrors/<a>/<p>/<url key>.git``         the project's bare mirror of the remote
 
 The git directory is kept out of the working tree because generated tests (untrusted code)
@@ -44,6 +45,7 @@ class Layout:
         self.root = root.resolve()
         self.private = self.root / ".git-committer"
         self.finished = self.private / "finished"
+        self.trash = self.private / "trash"
         self.mirrors = self.root / ".mirrors"
 
     def session(self, account_id: str, project_id: str, session_id: str) -> SessionPaths:

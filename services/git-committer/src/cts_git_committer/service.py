@@ -19,6 +19,7 @@ from cts_git_committer.git_env import GitEnvironment
 from cts_git_committer.git_process import check_git_version
 from cts_git_committer.initialize import initialize
 from cts_git_committer.settings import GitCommitterSettings
+from cts_git_committer.trash import Quiet
 from cts_runtime.executor import StepOutcome
 from cts_runtime.logs import get_logger
 
@@ -34,6 +35,7 @@ class GitSteps:
     def __init__(self, settings: GitCommitterSettings) -> None:
         self._settings = settings
         self._context: StepContext | None = None
+        self.quiet = Quiet()
 
     def open(self) -> StepContext:
         if self._context is None:
@@ -63,7 +65,8 @@ class GitSteps:
                 "wrong executor", f"the git-committer does not run {command.step.value}"
             )
         try:
-            return await handler(command, ctx)
+            with self.quiet.running():
+                return await handler(command, ctx)
         except StepFailure as failure:
             log.info(
                 "step failed",

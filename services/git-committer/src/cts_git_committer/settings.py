@@ -65,6 +65,11 @@ class GitCommitterSettings(ServiceSettings):
     workspace_retention_s: float = Field(
         default=0, ge=0, description="Keep a finished session's workspace this long (0: remove now)"
     )
+    workspace_removal_max_delay_s: float = Field(
+        default=30,
+        ge=0,
+        description="A removed workspace's files are deleted when no step runs, or after this",
+    )
     cleanup_sweep_interval_s: float = Field(
         default=60, gt=0, description="How often finished workspaces past retention are removed"
     )
