@@ -4,6 +4,7 @@ the trailers; a redelivered Finalize answers the same commit and never makes a s
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +202,22 @@ async def test_a_project_mirror_whose_config_was_extended_is_refused(
     assert outcome.status is ResultStatus.ERROR
     assert outcome.summary == "repository configuration altered"
     assert "core.fsmonitor" in (outcome.error_message or "")
+
+
+async def test_the_working_copy_owns_its_objects_once_initialized(
+    steps: GitSteps, remote: Remote, workspace_root: Path
+) -> None:
+    """Initialize links the mirror's objects into the session's git directory: removing the
+    project's mirror afterwards (or a repack there) costs the session nothing."""
+    session = Session(remote.url)
+    _ok(await steps(session.initialize))
+    [mirror] = (workspace_root / ".mirrors").glob("*/*/*.git")
+    gitdirs = list((workspace_root / ".git-committer" / "repos").rglob("*.git"))
+    assert len(gitdirs) == 1
+    assert not (gitdirs[0] / "objects" / "info" / "alternates").exists()
+    await asyncio.to_thread(shutil.rmtree, mirror)
+    session.write_session_files(workspace_root)
+    done = _ok(await steps(session.finalize()))
+    assert isinstance(done, FinalizeData)
+    assert remote.tip(BRANCH) == done.commit_sha
+    assert remote.git("rev-parse", f"{BRANCH}^") == remote.tip("main")

@@ -106,11 +106,16 @@ async def finalize(command: StepRequestedData, ctx: StepContext) -> StepOutcome:
 async def _commit(
     repo: WorkingCopy, command: StepRequestedData, state: SessionState, selection: Selection
 ) -> tuple[str, bool, list[str] | None]:
-    """The session commit, whether this call created it, and (when it did) its files."""
-    tip = await repo.branch_tip(state.branch)
-    if tip == state.start_sha:
-        tree = await _tree(repo, state.start_sha, selection.commit)
-        if tree == await repo.text("rev-parse", f"{state.start_sha}^{{tree}}"):
+    """The session commit, whether this call created it, and (when it did) its files.
+
+    The first delivery is the common case: it builds the commit and moves the branch by
+    compare-and-set from the start commit without looking at the branch first; only when
+    there is nothing to commit, or the compare-and-set fails, is the branch's tip read."""
+    tree = await _tree(repo, state.start_sha, selection.commit)
+    files = await _tree_files(repo, state.start_sha, tree)
+    if not files:  # the start commit's tree
+        tip = await repo.branch_tip(state.branch)
+        if tip == state.start_sha:
             if await _holds(repo, state.start_sha, command.component.test_file):
                 # A continued branch already holds exactly these tests (e.g. a repeated
                 # session): the goal is met, and an empty commit would only add noise.
@@ -119,7 +124,7 @@ async def _commit(
                 "nothing to commit",
                 "neither the test file, the fixture file nor anything under test/support/ changed",
             )
-        files = await _tree_files(repo, state.start_sha, tree)
+    else:
         message = commit_message(
             command.component,
             files,
@@ -150,7 +155,9 @@ async def _commit(
             # The index still holds the start commit: nothing reads it again (a redelivered
             # Finalize resets it first, and the session ends here).
             return commit, True, files
-        tip = await repo.branch_tip(state.branch)  # another delivery won the race
+        # The branch is not at the start commit: an earlier delivery committed (the commit
+        # just built is left unreferenced in this session's git directory).
+        tip = await repo.branch_tip(state.branch)
     if tip is None or not await _is_session_commit(repo, tip, state):
         raise StepFailure(
             "session branch moved",

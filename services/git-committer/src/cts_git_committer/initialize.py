@@ -18,7 +18,7 @@ from cts_git_committer.design_inputs import BaseTree, Settled, settle
 from cts_git_committer.failures import StepFailure
 from cts_git_committer.jail import ensure_directory
 from cts_git_committer.layout import SessionPaths
-from cts_git_committer.mirror import commit_of, resolve_ref
+from cts_git_committer.mirror import commits_of, first_commit, link_objects, ref_candidates
 from cts_git_committer.state import SessionState, load_state, save_state
 from cts_git_committer.working_copy import WorkingCopy
 from cts_runtime.executor import StepOutcome
@@ -54,29 +54,27 @@ async def initialize(command: StepRequestedData, ctx: StepContext) -> StepOutcom
         async with ctx.mirrors.updated(
             git, account_id=command.account_id, project_id=command.project_id, url=url
         ) as mirror:
-            base_sha = await resolve_ref(git, local, mirror, command.repository.base_ref)
+            base_ref = command.repository.base_ref
+            *bases, existing = await commits_of(
+                git, local, mirror, [*ref_candidates(base_ref), f"refs/heads/{branch}"]
+            )
+            base_sha = first_commit(base_ref, bases)
             # Before any workspace or model call: a session without a usable design ends here.
             settled = await settle(BaseTree(git, local, mirror, base_sha), command)
-            existing = await commit_of(git, local, mirror, f"refs/heads/{branch}")
             await asyncio.to_thread(paths.gitdir.parent.mkdir, parents=True, exist_ok=True)
             await git.run(
-                "clone",
-                [
-                    "clone",
-                    "-q",
-                    "--no-checkout",
-                    "--template=",
-                    f"--separate-git-dir={paths.gitdir}",
-                    "--",
-                    str(mirror),
-                    str(paths.workspace),
-                ],
+                "init",
+                ["init", "-q", "--template=", f"--separate-git-dir={paths.gitdir}",
+                 str(paths.workspace)],
                 env=local,
-            )
+            )  # fmt: skip
+            # What a local clone would do, without its two processes and ref transfer: the
+            # working copy needs the mirror's objects (hard links: nothing copied, and the
+            # mirror's later repacks cannot take them away), not its refs or its remote.
+            await asyncio.to_thread(link_objects, mirror / "objects", paths.gitdir / "objects")
         start_sha = existing or base_sha
         repo = WorkingCopy(git, ctx.env, paths)
         await repo.run("checkout", ["checkout", "-q", "-B", branch, start_sha, "--"])
-        await repo.run("remote", ["remote", "set-url", "origin", url.url])
         component = command.component
         for path in (component.test_file, component.fixture_file):
             parent = path.rpartition("/")[0]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from cts_git_committer.repository_config import check_repository_config
 
 REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _HEX = re.compile(r"^[0-9a-f]{7,64}$")
+_ONE_LINE = re.compile(r"^[^\s]+$")  # a line of --batch-check input: no blanks, no newline
 
 
 class Mirrors:
@@ -67,13 +70,17 @@ class Mirrors:
             yield path
 
 
-async def resolve_ref(git: Git, env: dict[str, str], gitdir: Path, ref: str) -> str:
-    """A branch, then a tag, then (if it looks like one) a commit id already in the mirror."""
+def ref_candidates(ref: str) -> list[str]:
+    """What ``base_ref`` may name, in order: a branch, a tag, a commit id (if it looks like one)."""
     candidates = [f"refs/heads/{ref}", f"refs/tags/{ref}"]
     if _HEX.match(ref):
         candidates.append(ref)
-    for candidate in candidates:
-        sha = await commit_of(git, env, gitdir, candidate)
+    return candidates
+
+
+def first_commit(ref: str, commits: list[str | None]) -> str:
+    """The commit of the first of ``ref_candidates(ref)`` that names one."""
+    for sha in commits:
         if sha is not None:
             return sha
     raise StepFailure(
@@ -82,18 +89,44 @@ async def resolve_ref(git: Git, env: dict[str, str], gitdir: Path, ref: str) -> 
     )
 
 
-async def commit_of(git: Git, env: dict[str, str], gitdir: Path, rev: str) -> str | None:
+async def commits_of(
+    git: Git, env: dict[str, str], gitdir: Path, revs: list[str]
+) -> list[str | None]:
+    """The commit each of ``revs`` names (``<rev>^{commit}``), None where it names none: one
+    ``cat-file --batch-check`` for all of them instead of a ``rev-parse`` each."""
+    asked = [rev for rev in revs if _ONE_LINE.match(rev)]
+    listing = "".join(f"{rev}^{{commit}}\n" for rev in asked).encode()
     output = await git.run(
-        "rev-parse",
-        [
-            "--git-dir=" + str(gitdir),
-            "rev-parse",
-            "-q",
-            "--verify",
-            "--end-of-options",
-            f"{rev}^{{commit}}",
-        ],
+        "cat-file",
+        ["--git-dir=" + str(gitdir), "cat-file", "--batch-check=%(objectname) %(objecttype)"],
         env=env,
-        check=False,
+        stdin=listing,
     )
-    return output.text if output.returncode == 0 and output.text else None
+    found: dict[str, str] = {}
+    for rev, line in zip(
+        asked, output.stdout.decode("ascii", "replace").splitlines(), strict=False
+    ):
+        sha, _, kind = line.partition(" ")
+        if kind == "commit" and _HEX.match(sha):  # else "<rev> missing" or "... ambiguous"
+            found[rev] = sha
+    return [found.get(rev) for rev in revs]
+
+
+def link_objects(source: Path, target: Path) -> int:
+    """Hard-link every file under a repository's ``objects`` into another's (copy where the
+    volume cannot link); files already there are kept. Blocking; returns how many."""
+    linked = 0
+    for directory, _, names in os.walk(source):
+        into = target / Path(directory).relative_to(source)
+        into.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            if name == "alternates":  # another repository's objects: never borrowed
+                continue
+            try:
+                os.link(Path(directory) / name, into / name)
+            except FileExistsError:
+                continue
+            except OSError:
+                shutil.copy2(Path(directory) / name, into / name)
+            linked += 1
+    return linked

@@ -3,6 +3,7 @@ tree explicitly (never discovering them from the ``.git`` file the work tree hol
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -58,8 +59,14 @@ class WorkingCopy:
         return output.text or None if output.returncode == 0 else None
 
     async def head_ref(self) -> str | None:
-        output = await self.run("symbolic-ref", ["symbolic-ref", "-q", "HEAD"], check=False)
-        return output.text if output.returncode == 0 else None
+        """The ref HEAD names (``git symbolic-ref HEAD``), read from the git directory's
+        ``HEAD`` file, which only CTS's git writes; None when detached or unreadable."""
+        try:
+            text = await asyncio.to_thread((self.paths.gitdir / "HEAD").read_text, "utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        ref = text.removeprefix("ref:").strip() if text.startswith("ref:") else ""
+        return ref if ref.startswith("refs/") else None
 
     async def parents_and_sessions(self, commit: str) -> tuple[list[str], list[str]]:
         """A commit's parents and its ``Cts-Session`` trailer values."""
