@@ -12,7 +12,7 @@ from cts_contracts import FinalizeData, InitializeData, ResultStatus
 from cts_git_committer.service import GitSteps
 from cts_git_committer.settings import GitCommitterSettings
 
-from .conftest import BRANCH, FIXTURE_FILE, TEST_FILE, Remote, Session
+from .conftest import BRANCH, FIXTURE_FILE, TEST_FILE, Remote, Session, git
 
 SUPPORT_FILE = "test/support/factory_helpers.ex"
 
@@ -215,6 +215,13 @@ async def test_the_working_copy_owns_its_objects_once_initialized(
     gitdirs = list((workspace_root / ".git-committer" / "repos").rglob("*.git"))
     assert len(gitdirs) == 1
     assert not (gitdirs[0] / "objects" / "info" / "alternates").exists()
+    # The fetch kept git's pack as it came: no loose objects to walk, link or delete one by one.
+    counted = dict(
+        line.split(": ")
+        for line in git("--git-dir", str(mirror), "count-objects", "-v").splitlines()
+    )
+    assert counted["count"] == "0"
+    assert int(counted["packs"]) >= 1
     await asyncio.to_thread(shutil.rmtree, mirror)
     session.write_session_files(workspace_root)
     done = _ok(await steps(session.finalize()))

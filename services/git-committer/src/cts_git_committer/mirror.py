@@ -52,7 +52,12 @@ class Mirrors:
             if not created:
                 await check_repository_config(git, self._env.local(), path)
             # The URL is given on the command line each time, never stored in the mirror.
+            # Objects arrive as the pack git received, never exploded into loose files: the
+            # pack is checked as self-contained without a walk of every object, and a session
+            # links a few files instead of one per object.
             fetch = [
+                "-c",
+                "fetch.unpackLimit=1",
                 "--git-dir=" + str(path),
                 "fetch",
                 "-q",
