@@ -5,7 +5,8 @@
 Why not ``update_one({"_id": id, "version": v}, ...)``: FerretDB v1 hands only a lone ``_id``
 filter to its storage; any other filter makes it decode every document of the collection, so
 each write would cost time proportional to every session ever stored. A unique ``_id`` insert
-is atomic on FerretDB and MongoDB alike, and so is the claim.
+is atomic on FerretDB and MongoDB alike, and so is the claim (each document of an
+``insert_many`` on its own: concurrent claims go in together, group_insert.py).
 
 The claim also holds the change it stands for. A writer that dies between its claim and its
 write, or whose write arrives late and puts an older change back, leaves the document behind
@@ -22,9 +23,9 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from cts_store.collections import SESSION_VERSIONS
+from cts_store.group_insert import GroupInsert
 
 Document = dict[str, Any]
 
@@ -66,6 +67,7 @@ def apply_change(doc: Document, change: Sequence[Document]) -> None:
 class VersionLog:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._versions: AsyncCollection[Document] = database[SESSION_VERSIONS]
+        self._claims = GroupInsert(self._versions)
 
     async def claim(self, session_id: str, version: int, change: Document) -> bool:
         """Take ``version`` for this change; ``False`` when another writer took it first."""
@@ -74,11 +76,8 @@ class VersionLog:
             "set": stored_change(change),
             "claimed_at": datetime.now(UTC),
         }
-        try:
-            await self._versions.insert_one(entry)
-        except DuplicateKeyError:
-            return False
-        return True
+        # Claims of concurrent transitions share one insert (group_insert.py).
+        return await self._claims.insert(entry)
 
     async def is_claimed(self, session_id: str, version: int) -> bool:
         return await self._versions.find_one({"_id": version_id(session_id, version)}) is not None

@@ -1,0 +1,58 @@
+"""Concurrent inserts go to the real store together, and each caller learns whether its own
+document went in: taken ids (before, or twice in one batch) answer False, the rest True."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pymongo import AsyncMongoClient, monitoring
+
+from cts_store.group_insert import GroupInsert
+from cts_testing.stack import Endpoints
+
+
+class _Inserts(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.commands = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "insert":
+            self.commands += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_concurrent_inserts_share_commands_and_get_their_own_answers(
+    stack: Endpoints, mongo_db: Any
+) -> None:
+    listener = _Inserts()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        stack.mongodb_uri, event_listeners=[listener]
+    )
+    collection = client[mongo_db.name]["claims"]
+    await collection.insert_one({"_id": "s#3"})
+    ids = [f"s#{n}" for n in range(60)] + ["s#7", "s#8"]  # 3 stored; 7 and 8 asked twice
+    group = GroupInsert(collection, max_batch=25)
+    listener.commands = 0
+    try:
+        answers = await asyncio.gather(
+            *(group.insert({"_id": i, "n": n}) for n, i in enumerate(ids))
+        )
+        stored = {doc["_id"] for doc in await collection.find({}, {"_id": 1}).to_list()}
+    finally:
+        await client.close()
+    by_id: dict[str, list[bool]] = {}
+    for document_id, answer in zip(ids, answers, strict=True):
+        by_id.setdefault(document_id, []).append(answer)
+    assert by_id.pop("s#3") == [False]
+    assert sorted(by_id.pop("s#7")) == [False, True]
+    assert sorted(by_id.pop("s#8")) == [False, True]
+    assert all(answer == [True] for answer in by_id.values())
+    assert stored == set(ids)
+    # A lone first insert, then what waited meanwhile in batches of at most 25.
+    assert 1 < listener.commands <= 1 + 3
