@@ -151,3 +151,40 @@ async def test_a_burst_is_written_in_bulks_ferretdb_can_take() -> None:
 def test_a_bulk_that_would_hang_ferretdb_is_refused() -> None:
     with pytest.raises(ValueError, match="hang FerretDB"):
         writer(RecordingStore(), batch=100)
+
+
+async def test_ends_asked_while_one_is_written_share_the_next_bulk() -> None:
+    """Sessions ending together: the first end is written at once, the ones asked meanwhile
+    together (the newest version of each), in bulks of at most the batch, and every caller
+    returns only once its document is written."""
+    store = RecordingStore()
+    documents = writer(store, batch=3)
+    first, *others = [start() for _ in range(5)]
+    store.slow = asyncio.Event()
+    await documents.later(at(first, 1))
+    flushing = asyncio.create_task(documents.flush())  # holds the writes, as a flush does
+    await asyncio.sleep(0)
+    ending = [asyncio.create_task(documents.now(at(s, 2))) for s in [first, *others]]
+    ending.append(asyncio.create_task(documents.now(at(others[0], 3))))
+    ending.append(asyncio.create_task(documents.now(at(others[1], 1))))  # older: not written
+    await asyncio.sleep(0.01)
+    assert not any(task.done() for task in ending)
+    store.slow.set()
+    await asyncio.gather(flushing, *ending)
+    assert store.writes[0] == [(first.id, 1)]
+    written = [write for bulk in store.writes[1:] for write in bulk]
+    assert sorted(written) == sorted(
+        [(first.id, 2), (others[0].id, 3), (others[1].id, 2), (others[2].id, 2), (others[3].id, 2)]
+    )
+    assert [len(bulk) for bulk in store.writes[1:]] == [3, 2]
+
+
+async def test_a_failed_end_write_fails_each_of_its_callers() -> None:
+    store = RecordingStore()
+    documents = writer(store)
+    store.fail_next = True
+    with pytest.raises(ConnectionError):
+        await documents.now(at(start(), 1))
+    s = start()
+    await documents.now(at(s, 1))
+    assert store.writes == [[(s.id, 1)]]

@@ -29,6 +29,7 @@ from cts_contracts.naming import session_id_for
 from cts_core import Scope, Session
 from cts_store.collections import SESSIONS
 from cts_store.documents import Document, changes, from_document, to_document
+from cts_store.group_insert import GroupInsert
 from cts_store.paging import Page, page_query
 from cts_store.versions import VersionLog
 
@@ -54,6 +55,7 @@ def _owns_its_id(session: Session) -> bool:
 class SessionStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._sessions: AsyncCollection[Document] = database[SESSIONS]
+        self._inserts = GroupInsert(self._sessions)  # a burst of requests: one insert_many
         self._log = VersionLog(database)
 
     async def ensure_indexes(self) -> None:
@@ -75,18 +77,16 @@ class SessionStore:
     async def create_or_get(self, session: Session) -> tuple[Session, bool]:
         """Insert ``session`` (its version 0); when its request was seen before, return the
         stored one."""
-        try:
-            await self._sessions.insert_one(to_document(session))
-        except DuplicateKeyError:
-            existing = await self._sessions.find_one({"_id": session.id})
-            if (
-                existing is None  # the request index, under another id: never reveal it
-                or not _in_scope(existing, session.scope)
-                or existing.get("request_id") != session.request_id
-            ):
-                raise
-            return (await self._read(existing)).session, False
-        return session, True
+        if await self._inserts.insert(to_document(session)):
+            return session, True
+        existing = await self._sessions.find_one({"_id": session.id})
+        if (
+            existing is None  # the request index, under another id: never reveal it
+            or not _in_scope(existing, session.scope)
+            or existing.get("request_id") != session.request_id
+        ):
+            raise DuplicateKeyError(f"session {session.id}: its id or request is taken", 11000)
+        return (await self._read(existing)).session, False
 
     async def get(self, scope: Scope, session_id: str) -> Session | None:
         loaded = await self.load(scope, session_id)

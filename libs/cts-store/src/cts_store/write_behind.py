@@ -52,6 +52,8 @@ class WriteBehind:
         self._batch = batch
         self._pending: dict[str, Session] = {}
         self._writing = asyncio.Lock()
+        self._urgent: dict[str, tuple[Session, list[asyncio.Future[None]]]] = {}
+        self._urgent_writer: asyncio.Task[None] | None = None
 
     @property
     def pending(self) -> int:
@@ -68,12 +70,42 @@ class WriteBehind:
 
     async def now(self, session: Session) -> None:
         """Write ``session``'s document before returning (a session's end: whoever hears of
-        it may read the document directly)."""
-        async with self._writing:
-            queued = self._pending.get(session.id)
-            if queued is not None and queued.version <= session.version:
-                del self._pending[session.id]
-            await self._store.write_documents([session])
+        it may read the document directly). Sessions ending together are written together:
+        what is asked while one write runs goes in the next bulk write, and each caller
+        returns once the write holding its version (or a newer one) is done."""
+        answer: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        newest, answers = self._urgent.get(session.id, (session, []))
+        if newest.version < session.version:
+            newest = session
+        self._urgent[session.id] = (newest, [*answers, answer])
+        if self._urgent_writer is None:
+            self._urgent_writer = asyncio.create_task(self._write_urgent(), name="write-now")
+        await answer
+
+    async def _write_urgent(self) -> None:
+        try:
+            while self._urgent:
+                async with self._writing:
+                    taken, self._urgent = self._urgent, {}
+                    sessions = [newest for newest, _ in taken.values()]
+                    for session in sessions:
+                        queued = self._pending.get(session.id)
+                        if queued is not None and queued.version <= session.version:
+                            del self._pending[session.id]
+                    answers = [answer for _, waiting in taken.values() for answer in waiting]
+                    try:
+                        for start in range(0, len(sessions), self._batch):
+                            await self._store.write_documents(sessions[start : start + self._batch])
+                    except asyncio.CancelledError:
+                        for answer in answers:
+                            answer.cancel()
+                        raise
+                    except Exception as exc:  # each caller's step fails and is redelivered
+                        _settle(answers, exc)
+                        continue
+                    _settle(answers, None)
+        finally:
+            self._urgent_writer = None
 
     async def flush(self) -> int:
         """Write the documents pending now (versions claimed meanwhile wait for the next
@@ -96,3 +128,13 @@ class WriteBehind:
         queued = self._pending.get(session.id)
         if queued is None or queued.version <= session.version:
             self._pending[session.id] = session
+
+
+def _settle(answers: list[asyncio.Future[None]], error: Exception | None) -> None:
+    for answer in answers:
+        if answer.done():  # its caller stopped waiting
+            continue
+        if error is None:
+            answer.set_result(None)
+        else:
+            answer.set_exception(error)
