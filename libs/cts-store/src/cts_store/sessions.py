@@ -29,7 +29,7 @@ from cts_contracts.naming import session_id_for
 from cts_core import Scope, Session
 from cts_store.collections import SESSIONS
 from cts_store.documents import Document, changes, from_document, to_document
-from cts_store.group_insert import GroupInsert
+from cts_store.grouped_writes import GroupedWrites
 from cts_store.paging import Page, page_query
 from cts_store.versions import VersionLog
 
@@ -55,7 +55,7 @@ def _owns_its_id(session: Session) -> bool:
 class SessionStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._sessions: AsyncCollection[Document] = database[SESSIONS]
-        self._inserts = GroupInsert(self._sessions)  # a burst of requests: one insert_many
+        self._inserts = GroupedWrites(self._sessions)  # a burst of requests: one insert_many
         self._log = VersionLog(database)
 
     async def ensure_indexes(self) -> None:

@@ -6,7 +6,7 @@ Why not ``update_one({"_id": id, "version": v}, ...)``: FerretDB v1 hands only a
 filter to its storage; any other filter makes it decode every document of the collection, so
 each write would cost time proportional to every session ever stored. A unique ``_id`` insert
 is atomic on FerretDB and MongoDB alike, and so is the claim (each document of an
-``insert_many`` on its own: concurrent claims go in together, group_insert.py).
+``insert_many`` on its own: concurrent claims go in together, grouped_writes.py).
 
 The claim also holds the change it stands for. A writer that dies between its claim and its
 write, or whose write arrives late and puts an older change back, leaves the document behind
@@ -25,7 +25,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cts_store.collections import SESSION_VERSIONS
-from cts_store.group_insert import GroupInsert
+from cts_store.grouped_writes import GroupedWrites
 
 Document = dict[str, Any]
 
@@ -67,7 +67,7 @@ def apply_change(doc: Document, change: Sequence[Document]) -> None:
 class VersionLog:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._versions: AsyncCollection[Document] = database[SESSION_VERSIONS]
-        self._claims = GroupInsert(self._versions)
+        self._claims = GroupedWrites(self._versions)
 
     async def claim(self, session_id: str, version: int, change: Document) -> bool:
         """Take ``version`` for this change; ``False`` when another writer took it first."""
@@ -76,7 +76,7 @@ class VersionLog:
             "set": stored_change(change),
             "claimed_at": datetime.now(UTC),
         }
-        # Claims of concurrent transitions share one insert (group_insert.py).
+        # Claims of concurrent transitions share one insert (grouped_writes.py).
         return await self._claims.insert(entry)
 
     async def is_claimed(self, session_id: str, version: int) -> bool:

@@ -22,12 +22,12 @@ from typing import Any, Protocol
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from cts_contracts import AgentData, ResultStatus
 from cts_runtime.executor import StepOutcome
 from cts_store import ServerClock
 from cts_store.collections import AGENT_CLAIMS
+from cts_store.grouped_writes import GroupedWrites
 from cts_store.tenant_ids import tenant_of
 
 COLLECTION = AGENT_CLAIMS
@@ -101,6 +101,7 @@ class MongoClaims:
     def __init__(self, database: AsyncDatabase[dict[str, Any]], *, clock: Clock | None = None):
         """``clock``: a fake for tests; by default the database server's time."""
         self._collection = database[COLLECTION]
+        self._inserts = GroupedWrites(self._collection)  # sessions starting together
         self._clock = clock
         self._server = ServerClock(database) if clock is None else None
 
@@ -118,15 +119,12 @@ class MongoClaims:
 
     async def acquire(self, key: ClaimKey, owner: str, lease_s: float) -> ClaimState:
         now = await self._now()
-        try:
-            await self._collection.insert_one({
-                **key.filter(), "session_id": key.session_id, "owner": owner,
-                "status": "running", "lease_until": now + timedelta(seconds=lease_s),
-                "takeovers": 0, "created_at": now, "updated_at": now,
-            })  # fmt: skip
+        if await self._inserts.insert({
+            **key.filter(), "session_id": key.session_id, "owner": owner,
+            "status": "running", "lease_until": now + timedelta(seconds=lease_s),
+            "takeovers": 0, "created_at": now, "updated_at": now,
+        }):  # fmt: skip
             return Claimed(takeover=False)
-        except DuplicateKeyError:
-            pass
         existing = await self._by_id(key)
         if existing is None:
             raise ClaimConflict(f"interaction {key.interaction_id} belongs to another tenant")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -30,6 +30,7 @@ from cts_agent_runner.conversation import (
     strip_thinking,
 )
 from cts_store.collections import AGENT_TRANSCRIPTS
+from cts_store.grouped_writes import GroupedWrites
 from cts_store.tenant_ids import TenantIds
 
 COLLECTION = AGENT_TRANSCRIPTS
@@ -112,6 +113,7 @@ class MongoTranscripts:
                  total_cap: int) -> None:  # fmt: skip
         self._collection = database[COLLECTION]
         self._tenants = TenantIds(self._collection)
+        self._writes = GroupedWrites(self._collection)  # turns of many sessions at once
         self._block_cap = block_cap
         self._total_cap = total_cap
 
@@ -149,13 +151,13 @@ class MongoTranscripts:
         meta = {"step": checkpoint.step, "fix_attempt": checkpoint.fix_attempt,
                 "interaction_id": checkpoint.interaction_id, "written": checkpoint.written,
                 "turns": checkpoint.turns, "saved_at": datetime.now(UTC)}  # fmt: skip
-        await self._collection.update_one(
+        await self._upsert(session_id, UpdateOne(
             where,
             {"$set": {"checkpoint": meta, "checkpoint_json": json.dumps(checkpoint.messages),
                       "account_id": account_id, "project_id": project_id,
                       "session_id": session_id, "kind": "agent_transcript"}},
             upsert=True,
-        )  # fmt: skip
+        ))  # fmt: skip
 
     async def save(self, account_id: str, project_id: str, session_id: str, *,
                    transcript: Transcript, model: str) -> str:  # fmt: skip
@@ -165,24 +167,31 @@ class MongoTranscripts:
             transcript.messages, block_cap=self._block_cap, total_cap=self._total_cap
         )
         text = json.dumps(messages)
-        await self._collection.replace_one(
-            await self._where(account_id, project_id, session_id),
-            {
-                "account_id": account_id,
-                "project_id": project_id,
-                "session_id": session_id,
-                "kind": "agent_transcript",
-                "model": model,
-                "interactions": transcript.interactions[-50:],
-                "message_count": len(messages),
-                "messages_json": text,
-                "size": len(text),
-                "truncated": truncated,
-                "updated_at": datetime.now(UTC),
-            },
-            upsert=True,
+        await self._upsert(
+            session_id,
+            ReplaceOne(
+                await self._where(account_id, project_id, session_id),
+                {
+                    "account_id": account_id,
+                    "project_id": project_id,
+                    "session_id": session_id,
+                    "kind": "agent_transcript",
+                    "model": model,
+                    "interactions": transcript.interactions[-50:],
+                    "message_count": len(messages),
+                    "messages_json": text,
+                    "size": len(text),
+                    "truncated": truncated,
+                    "updated_at": datetime.now(UTC),
+                },
+                upsert=True,
+            ),
         )
         return session_id
+
+    async def _upsert(self, session_id: str, operation: UpdateOne | ReplaceOne[Any]) -> None:
+        if not await self._writes.write(operation):  # two first upserts of one _id raced
+            raise DuplicateKeyError(f"transcript {session_id}: a concurrent first write")
 
     async def _where(self, account_id: str, project_id: str, session_id: str) -> dict[str, str]:
         """The session's transcript by ``_id`` alone (``TenantIds``); another tenant's id is

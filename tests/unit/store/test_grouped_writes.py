@@ -1,5 +1,5 @@
 """The shape of grouped inserts, on an in-memory collection (the real store's answers are in
-tests/integration/store/test_group_insert_store.py): nothing waits for a batch to fill, what
+tests/integration/store/test_grouped_writes_store.py): nothing waits for a batch to fill, what
 arrives while one is in flight goes in the next, and each caller gets its own answer."""
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ import asyncio
 from typing import Any
 
 import pytest
+from pymongo import InsertOne
 from pymongo.errors import AutoReconnect, BulkWriteError, OperationFailure
 
-from cts_store.group_insert import GroupInsert
+from cts_store.grouped_writes import GroupedWrites
 
 
 class Collection:
-    """insert_many as the store answers it, one call at a time, held until released."""
+    """bulk_write of inserts as the store answers it, held until released."""
 
     def __init__(self) -> None:
         self.ids: set[str] = set()
@@ -24,8 +25,11 @@ class Collection:
         self.fail_with: Exception | None = None
         self.refused: set[str] = set()
 
-    async def insert_many(self, documents: list[dict[str, Any]], *, ordered: bool) -> None:
+    async def bulk_write(
+        self, operations: list[InsertOne[dict[str, Any]]], *, ordered: bool
+    ) -> None:
         assert ordered is False
+        documents = [operation._doc for operation in operations]
         self.calls.append([doc["_id"] for doc in documents])
         await self.release.wait()
         if self.fail_with is not None:
@@ -42,8 +46,8 @@ class Collection:
             raise BulkWriteError({"writeErrors": errors, "writeConcernErrors": []})
 
 
-def _group(collection: Collection, **kwargs: Any) -> GroupInsert:
-    return GroupInsert(collection, **kwargs)  # type: ignore[arg-type]
+def _group(collection: Collection, **kwargs: Any) -> GroupedWrites:
+    return GroupedWrites(collection, **kwargs)  # type: ignore[arg-type]
 
 
 async def test_a_lone_insert_is_sent_at_once_and_answers_true_then_false() -> None:
