@@ -13,6 +13,10 @@ write is sent at once, and batches form only while the store is busy. Each calle
 answer: done, a duplicate key (``False``: an insert whose ``_id`` or other unique key is
 taken), or the error of its operation or of the whole command. Only writes whose caller needs
 no count back fit: a compare-and-set that reads ``matched_count`` stays a single write.
+
+Every command keeps the client's operation timeout (``cts_store.connect``), so a caller waits
+at most for the command in flight and the ones ahead of its own: with windows of a few dozen
+messages per service, one or two.
 """
 
 from __future__ import annotations
