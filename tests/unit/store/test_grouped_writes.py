@@ -75,15 +75,23 @@ async def test_what_arrives_during_an_insert_goes_in_the_next_in_batches_of_the_
     assert collection.calls == [["first"], ["n0", "n1", "n2"], ["n3", "n4", "n1"]]
 
 
-async def test_each_caller_gets_the_error_of_its_own_document() -> None:
-    collection = Collection()
-    collection.refused = {"bad"}
+async def _waiting_behind_one(
+    collection: Collection, *ids: str
+) -> tuple[asyncio.Task[bool], list[asyncio.Task[bool]]]:
+    """An insert in flight (held by the collection) and ``ids`` asked while it is."""
     collection.release.clear()
     group = _group(collection)
     first = asyncio.create_task(group.insert({"_id": "first"}))
     await asyncio.sleep(0)
-    good, bad = (asyncio.create_task(group.insert({"_id": i})) for i in ("good", "bad"))
+    waiting = [asyncio.create_task(group.insert({"_id": i})) for i in ids]
     await asyncio.sleep(0)
+    return first, waiting
+
+
+async def test_each_caller_gets_the_error_of_its_own_document() -> None:
+    collection = Collection()
+    collection.refused = {"bad"}
+    first, (good, bad) = await _waiting_behind_one(collection, "good", "bad")
     collection.release.set()
     assert await first is True
     assert await good is True
@@ -108,12 +116,7 @@ async def test_a_failed_command_fails_its_callers_and_the_next_batch_still_goes(
 
 async def test_a_caller_that_stops_waiting_leaves_the_others_their_answers() -> None:
     collection = Collection()
-    collection.release.clear()
-    group = _group(collection)
-    first = asyncio.create_task(group.insert({"_id": "first"}))
-    await asyncio.sleep(0)
-    gone, kept = (asyncio.create_task(group.insert({"_id": i})) for i in ("gone", "kept"))
-    await asyncio.sleep(0)
+    first, (gone, kept) = await _waiting_behind_one(collection, "gone", "kept")
     gone.cancel()
     collection.release.set()
     assert await first is True
