@@ -61,12 +61,17 @@ class Cleanup:
     async def remove(self, paths: SessionPaths) -> None:
         # The session lock: a late, redelivered step of this session finishes first.
         async with self._locks.hold(paths.lock):
-            moved = await asyncio.to_thread(self.trash.take, paths.workspace, paths.gitdir)
-            await asyncio.to_thread(_remove_all if not moved else _unmark, paths)
-        if moved:
-            self.trash.pending()
+            await asyncio.to_thread(self._remove_now, paths)
+        self.trash.pending()
         await asyncio.to_thread(paths.lock.unlink, missing_ok=True)
         log.info("workspace removed", workspace=str(paths.workspace))
+
+    def _remove_now(self, paths: SessionPaths) -> None:
+        """Into the trash, or (where a rename cannot work) deleted in place; blocking."""
+        if not self.trash.take(paths.workspace, paths.gitdir):
+            shutil.rmtree(paths.workspace, ignore_errors=True)
+            shutil.rmtree(paths.gitdir, ignore_errors=True)
+        paths.finished_marker.unlink(missing_ok=True)
 
     async def sweep(self) -> int:
         """Remove finished sessions past the retention, at most ``max_per_pass``; returns
@@ -104,13 +109,3 @@ def _mark(marker: Path, now: float) -> None:
     marker.parent.mkdir(parents=True, exist_ok=True)
     if not marker.exists():  # a redelivered event does not extend the retention
         marker.write_text(f"{now}\n", encoding="utf-8")
-
-
-def _remove_all(paths: SessionPaths) -> None:
-    shutil.rmtree(paths.workspace, ignore_errors=True)
-    shutil.rmtree(paths.gitdir, ignore_errors=True)
-    _unmark(paths)
-
-
-def _unmark(paths: SessionPaths) -> None:
-    paths.finished_marker.unlink(missing_ok=True)
